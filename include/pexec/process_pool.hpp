@@ -1,0 +1,457 @@
+#pragma once
+/// ProcessPoolExecutor: runs registered functions (see registry.hpp) in long-lived worker
+/// processes, as Python's concurrent.futures.ProcessPoolExecutor. Workers are started on demand
+/// up to max_workers by executing this program image again (see process_worker.hpp: main() must
+/// call pexec::freeze_support() first), and are talked to over pipes.
+///
+/// One manager thread owns every worker (Python's executor manager thread): it hands queued calls
+/// to idle workers, reads their results, replaces workers that reached max_tasks_per_child, and
+/// if a worker dies without answering it breaks the pool: every unfinished future gets
+/// BrokenProcessPool and later submits throw it. A future becomes RUNNING when it is handed to
+/// a worker (Python also marks up to one extra queued call as running; we do not).
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/eventfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pexec/cpu_count.hpp"
+#include "pexec/detail/frames.hpp"
+#include "pexec/errors.hpp"
+#include "pexec/future.hpp"
+#include "pexec/map_results.hpp"
+#include "pexec/process_worker.hpp"
+#include "pexec/registry.hpp"
+
+extern char** environ;
+
+namespace pexec {
+
+class ProcessPoolExecutor {
+ public:
+  /// `max_workers` defaults to process_cpu_count(); a worker exits after `max_tasks_per_child`
+  /// calls (and is replaced on demand); `initializer`, a registered function, runs once at the
+  /// start of each worker, and if it throws the pool is broken.
+  explicit ProcessPoolExecutor(std::optional<int> max_workers = {}, std::optional<int> max_tasks_per_child = {},
+                               void (*initializer)() = nullptr)
+      : max_workers_(max_workers.value_or(process_cpu_count())),
+        max_tasks_per_child_(max_tasks_per_child.value_or(0)) {
+    if (max_workers_ <= 0) throw std::invalid_argument("max_workers must be greater than 0");
+    if (max_tasks_per_child && *max_tasks_per_child < 1) throw std::invalid_argument("max_tasks_per_child must be >= 1");
+    if (initializer) initializer_ = detail::registered_name(initializer);
+    wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
+  ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
+  ~ProcessPoolExecutor() {
+    shutdown(true);
+    ::close(wake_fd_);
+  }
+
+  /// Schedules fn(args...) in a worker and returns its future. The task's exception comes back
+  /// as RemoteError (its type name and message). Throws BrokenProcessPool on a broken pool and
+  /// std::runtime_error("cannot schedule new futures after shutdown") after shutdown().
+  template <class R, class... P, class... A>
+  Future<R> submit(R (*fn)(P...), A&&... args) {
+    static_assert(sizeof...(P) == sizeof...(A), "submit needs one argument per parameter");
+    nlohmann::json arguments = nlohmann::json::array();
+    (arguments.push_back(nlohmann::json(static_cast<std::decay_t<P>>(std::forward<A>(args)))), ...);
+    return submit_request<R>(detail::registered_name(fn), {{"args", std::move(arguments)}});
+  }
+
+  /// fn over `inputs` in input order (see MapResults); each task carries `chunksize` inputs. An
+  /// input is the argument of a one-parameter fn, or a tuple of arguments. With `buffersize`,
+  /// at most that many chunks are ahead and `inputs` is read lazily.
+  template <class R, class... P, class Range>
+  MapResults<R, std::vector<R>> map(R (*fn)(P...), Range&& inputs, Timeout timeout = {}, int chunksize = 1,
+                                    std::optional<std::size_t> buffersize = {}) {
+    static_assert(!std::is_void_v<R>, "map needs a function that returns a value");
+    if (chunksize < 1) throw std::invalid_argument("chunksize must be >= 1.");
+    const std::string& name = detail::registered_name(fn);
+    auto cursor = detail::make_cursor(std::forward<Range>(inputs));
+    return MapResults<R, std::vector<R>>(
+        [this, name, cursor, chunksize]() -> std::optional<Future<std::vector<R>>> {
+          if (cursor->at_end()) return std::nullopt;
+          nlohmann::json chunk = nlohmann::json::array();
+          while (static_cast<int>(chunk.size()) < chunksize && !cursor->at_end()) {
+            if constexpr (sizeof...(P) == 1) {
+              chunk.push_back(nlohmann::json::array({nlohmann::json(cursor->take())}));
+            } else {
+              chunk.push_back(nlohmann::json(cursor->take()));
+            }
+          }
+          return submit_request<std::vector<R>>(name, {{"chunk", std::move(chunk)}});
+        },
+        timeout, buffersize);
+  }
+
+  /// Stops accepting work. Queued calls still run unless `cancel_futures` cancels them; with
+  /// `wait`, returns when every worker has exited. Safe to call more than once.
+  void shutdown(bool wait = true, bool cancel_futures = false) {
+    std::vector<std::shared_ptr<detail::FutureCore>> cancelled;
+    {
+      std::lock_guard lock(mutex_);
+      shutdown_ = true;
+      if (cancel_futures) {
+        for (std::uint64_t id : queue_) {
+          cancelled.push_back(pending_.at(id).future);
+          pending_.erase(id);
+        }
+        queue_.clear();
+      }
+    }
+    for (auto& future : cancelled) {
+      if (future->cancel()) future->set_running_or_notify_cancel();
+    }
+    wake();
+    if (!wait) return;
+    std::lock_guard join_lock(join_mutex_);
+    if (manager_.joinable()) manager_.join();
+  }
+
+  /// Python 3.14's terminate_workers(): shutdown(wait=false, cancel_futures=true), then SIGTERM
+  /// to every live worker. Their request pipes are closed too, so a worker that handles SIGTERM
+  /// finishes its task, reports it and exits. Unfinished futures get BrokenProcessPool.
+  void terminate_workers() { force_shutdown(SIGTERM); }
+
+  /// As terminate_workers(), with SIGKILL.
+  void kill_workers() { force_shutdown(SIGKILL); }
+
+  int max_workers() const { return max_workers_; }
+
+ private:
+  /// A submitted call: its future, its encoded request, and how a response completes it.
+  struct WorkItem {
+    std::shared_ptr<detail::FutureCore> future;
+    std::string request;
+    std::function<void(const nlohmann::json& response)> deliver;
+  };
+
+  struct Worker {
+    pid_t pid = -1;
+    int index = 0;
+    int to_worker = -1;    // requests; closed to ask the worker to exit
+    int from_worker = -1;  // responses; EOF when the worker exits
+    std::string buffer;
+    std::optional<std::uint64_t> task;
+    int tasks_done = 0;
+    bool told_to_exit = false;
+  };
+
+  template <class R>
+  Future<R> submit_request(const std::string& name, nlohmann::json request) {
+    Future<R> future;
+    std::lock_guard lock(mutex_);
+    if (!broken_.empty()) throw BrokenProcessPool(broken_);
+    if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
+    std::uint64_t id = next_id_++;
+    request["id"] = id;
+    request["fn"] = name;
+    pending_.emplace(id, WorkItem{std::static_pointer_cast<detail::FutureCore>(future.core().shared_from_this()),
+                                  detail::encode_frame(request), [future](const nlohmann::json& response) {
+                                    complete<R>(future, response);
+                                  }});
+    queue_.push_back(id);
+    if (!manager_.joinable()) manager_ = std::thread([this] { manage(); });
+    wake();
+    return future;
+  }
+
+  template <class R>
+  static void complete(const Future<R>& future, const nlohmann::json& response) {
+    try {
+      if (response.contains("error")) {
+        const auto& error = response.at("error");
+        throw RemoteError(error.at("type").get<std::string>(), error.at("message").get<std::string>());
+      }
+      if constexpr (std::is_void_v<R>) {
+        future.set_result();
+      } else {
+        future.set_result(response.at("result").get<R>());
+      }
+    } catch (const InvalidStateError&) {
+      throw;
+    } catch (...) {
+      future.set_exception(std::current_exception());
+    }
+  }
+
+  void wake() {
+    std::uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+  }
+
+  void force_shutdown(int signal_number) {
+    shutdown(false, true);
+    {
+      std::lock_guard lock(mutex_);
+      for (Worker& worker : workers_) {
+        ::kill(worker.pid, signal_number);
+        tell_to_exit(worker);
+      }
+    }
+    wake();
+  }
+
+  void tell_to_exit(Worker& worker) {
+    if (worker.to_worker >= 0) ::close(worker.to_worker);
+    worker.to_worker = -1;
+    worker.told_to_exit = true;
+  }
+
+  // The manager thread: everything about workers happens here.
+  void manage() {
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);  // a dead worker's pipe gives EPIPE instead
+
+    std::unique_lock lock(mutex_);
+    while (true) {
+      std::vector<std::pair<WorkItem, nlohmann::json>> completed;
+      std::vector<WorkItem> failed;
+      if (broken_.empty()) dispatch(failed);
+      bool busy = std::any_of(workers_.begin(), workers_.end(), [](const Worker& w) { return w.task.has_value(); });
+      if (shutdown_ && queue_.empty() && !busy) {
+        for (Worker& worker : workers_) tell_to_exit(worker);
+        if (workers_.empty()) break;
+      }
+
+      std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
+      for (Worker& worker : workers_) fds.push_back({worker.from_worker, POLLIN, 0});
+      lock.unlock();
+      publish(completed, failed);
+      ::poll(fds.data(), fds.size(), -1);
+      std::uint64_t ignored;
+      [[maybe_unused]] ssize_t n = ::read(wake_fd_, &ignored, sizeof ignored);
+      lock.lock();
+
+      for (auto it = workers_.begin(); it != workers_.end();) {
+        auto fd = std::find_if(fds.begin(), fds.end(), [&](const pollfd& p) { return p.fd == it->from_worker; });
+        if (fd == fds.end() || fd->revents == 0) {
+          ++it;
+          continue;
+        }
+        bool alive = read_responses(*it, completed);
+        if (alive) {
+          ++it;
+          continue;
+        }
+        int status = 0;
+        while (::waitpid(it->pid, &status, 0) < 0 && errno == EINTR) {
+        }
+        ::close(it->from_worker);
+        if (it->to_worker >= 0) ::close(it->to_worker);
+        bool expected = it->told_to_exit && !it->task;
+        it = workers_.erase(it);
+        if (!expected && broken_.empty()) break_pool(failed);
+      }
+      lock.unlock();
+      publish(completed, failed);
+      lock.lock();
+    }
+  }
+
+  // Hands queued calls to idle workers, starting workers as needed (with the lock held).
+  void dispatch(std::vector<WorkItem>& failed) {
+    while (!queue_.empty()) {
+      Worker* idle = nullptr;
+      for (Worker& worker : workers_) {
+        if (!worker.task && !worker.told_to_exit) {
+          idle = &worker;
+          break;
+        }
+      }
+      if (!idle && static_cast<int>(workers_.size()) < max_workers_) {
+        try {
+          idle = &spawn_worker();
+        } catch (const std::exception& e) {
+          log_error(std::string("cannot start a worker process: ") + e.what());
+          break_pool(failed);
+          return;
+        }
+      }
+      if (!idle) return;
+      std::uint64_t id = queue_.front();
+      queue_.pop_front();
+      WorkItem& item = pending_.at(id);
+      if (!item.future->set_running_or_notify_cancel()) {
+        pending_.erase(id);
+        continue;
+      }
+      idle->task = id;
+      if (!detail::write_all(idle->to_worker, item.request)) {
+        // The worker is gone; its EOF will break the pool. Drain the SIGPIPE we blocked.
+        timespec zero{0, 0};
+        sigset_t pipe_signal;
+        sigemptyset(&pipe_signal);
+        sigaddset(&pipe_signal, SIGPIPE);
+        sigtimedwait(&pipe_signal, nullptr, &zero);
+      }
+    }
+  }
+
+  // Reads what a worker sent; false at EOF (the worker has exited).
+  bool read_responses(Worker& worker, std::vector<std::pair<WorkItem, nlohmann::json>>& completed) {
+    char chunk[65536];
+    ssize_t n = ::read(worker.from_worker, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) return true;
+    if (n <= 0) return false;
+    worker.buffer.append(chunk, static_cast<std::size_t>(n));
+    while (auto response = detail::take_frame(worker.buffer)) {
+      std::uint64_t id = response->at("id").get<std::uint64_t>();
+      worker.task.reset();
+      if (max_tasks_per_child_ > 0 && ++worker.tasks_done >= max_tasks_per_child_) tell_to_exit(worker);
+      auto found = pending_.find(id);
+      if (found == pending_.end()) continue;
+      completed.emplace_back(std::move(found->second), std::move(*response));
+      pending_.erase(found);
+    }
+    return true;
+  }
+
+  // A worker died unannounced: Python's _terminate_broken (with the lock held).
+  void break_pool(std::vector<WorkItem>& failed) {
+    broken_ = "A child process terminated abruptly, the process pool is not usable anymore";
+    shutdown_ = true;
+    for (auto& [id, item] : pending_) failed.push_back(std::move(item));
+    pending_.clear();
+    queue_.clear();
+    for (Worker& worker : workers_) {
+      ::kill(worker.pid, SIGTERM);
+      tell_to_exit(worker);
+      worker.task.reset();
+    }
+  }
+
+  // Completes futures with the lock released: their callbacks may call back into the pool.
+  static void publish(std::vector<std::pair<WorkItem, nlohmann::json>>& completed, std::vector<WorkItem>& failed) {
+    for (auto& [item, response] : completed) {
+      try {
+        item.deliver(response);
+      } catch (const InvalidStateError&) {
+      }
+    }
+    for (auto& item : failed) {
+      try {
+        // One exception object per future (the reference's Q7).
+        item.future->set_exception(std::make_exception_ptr(BrokenProcessPool(
+            "A process in the process pool was terminated abruptly while the future was running or pending.")));
+      } catch (const InvalidStateError&) {
+        // cancelled: Python skips these too
+      }
+    }
+    completed.clear();
+    failed.clear();
+  }
+
+  Worker& spawn_worker() {
+    int index = 0;
+    while (std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.index == index; })) ++index;
+
+    int requests[2], responses[2];
+    if (::pipe2(requests, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    if (::pipe2(responses, O_CLOEXEC) != 0) {
+      ::close(requests[0]);
+      ::close(requests[1]);
+      throw std::system_error(errno, std::generic_category(), "pipe2");
+    }
+    // Move the child's ends above the fds they are duplicated onto, so that neither dup2 can
+    // clobber the other's source.
+    int child_in = ::fcntl(requests[0], F_DUPFD_CLOEXEC, 10);
+    int child_out = ::fcntl(responses[1], F_DUPFD_CLOEXEC, 10);
+    ::close(requests[0]);
+    ::close(responses[1]);
+
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, child_in, detail::kRequestFd);
+    posix_spawn_file_actions_adddup2(&actions, child_out, detail::kResponseFd);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawnattr_t attributes;
+    posix_spawnattr_init(&attributes);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
+    posix_spawnattr_setsigmask(&attributes, &none);
+    posix_spawnattr_setsigdefault(&attributes, &defaults);
+    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+
+    std::vector<std::string> environment;
+    for (char** variable = environ; *variable; ++variable) {
+      if (std::string_view(*variable).starts_with(std::string(detail::kWorkerVariable) + "=")) continue;
+      environment.emplace_back(*variable);
+    }
+    environment.push_back(std::string(detail::kWorkerVariable) + "=" + std::to_string(index) + ":" +
+                          std::to_string(max_tasks_per_child_) + ":" + initializer_);
+    std::vector<char*> envp;
+    for (auto& variable : environment) envp.push_back(variable.data());
+    envp.push_back(nullptr);
+    std::string exe = self_exe();
+    char* argv[] = {exe.data(), nullptr};
+
+    pid_t pid = -1;
+    int error = ::posix_spawn(&pid, exe.c_str(), &actions, &attributes, argv, envp.data());
+    posix_spawn_file_actions_destroy(&actions);
+    posix_spawnattr_destroy(&attributes);
+    ::close(child_in);
+    ::close(child_out);
+    if (error != 0) {
+      ::close(requests[1]);
+      ::close(responses[0]);
+      throw std::system_error(error, std::generic_category(), "posix_spawn " + exe);
+    }
+    Worker worker;
+    worker.pid = pid;
+    worker.index = index;
+    worker.to_worker = requests[1];
+    worker.from_worker = responses[0];
+    workers_.push_back(std::move(worker));
+    return workers_.back();
+  }
+
+  static std::string self_exe() {
+    char path[4096];
+    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0) throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
+    return std::string(path, static_cast<std::size_t>(n));
+  }
+
+  const int max_workers_;
+  const int max_tasks_per_child_;
+  std::string initializer_;
+  int wake_fd_ = -1;
+
+  std::mutex mutex_;
+  std::map<std::uint64_t, WorkItem> pending_;  // submitted and not finished: queued or running
+  std::deque<std::uint64_t> queue_;            // not yet handed to a worker
+  std::list<Worker> workers_;
+  std::uint64_t next_id_ = 0;
+  bool shutdown_ = false;
+  std::string broken_;
+  std::thread manager_;
+  std::mutex join_mutex_;
+};
+
+}  // namespace pexec
