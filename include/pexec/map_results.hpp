@@ -66,7 +66,7 @@ class MapResults {
       if constexpr (std::is_same_v<Chunk, R>) {
         return chunk;
       } else {
-        for (auto& value : chunk) values_.push_back(std::move(value));
+        for (auto&& value : chunk) values_.push_back(std::move(value));
         if (values_.empty()) return next();
         return pop_value();
       }

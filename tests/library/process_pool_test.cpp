@@ -1,0 +1,283 @@
+// ProcessPoolExecutor: remote calls, exceptions, map with chunksize, broken pools,
+// max_tasks_per_child, initializers, shutdown and terminate/kill_workers, as in CPython's
+// test_process_pool.py, test_deadlock.py and test_init.py.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ranges>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "log_capture.hpp"
+#include "pexec/process_pool.hpp"
+#include "pexec/wait.hpp"
+
+namespace geometry {
+struct Point {
+  int x = 0, y = 0;
+  friend bool operator==(const Point&, const Point&) = default;
+};
+void to_json(nlohmann::json& j, const Point& p) { j = {p.x, p.y}; }
+void from_json(const nlohmann::json& j, Point& p) {
+  p.x = j.at(0).get<int>();
+  p.y = j.at(1).get<int>();
+}
+Point mirror(Point p) { return {p.y, p.x}; }
+}  // namespace geometry
+
+namespace {
+int square(int x) { return x * x; }
+int worker_pid() { return static_cast<int>(::getpid()); }
+int divide(int a, int b) {
+  if (b == 0) throw std::domain_error("division by zero");
+  return a / b;
+}
+std::string greet(const std::string& name, int times) {
+  std::string text;
+  for (int i = 0; i < times; ++i) text += "hello " + name + ";";
+  return text;
+}
+void do_nothing() {}
+int die_by_sigkill() {
+  ::kill(::getpid(), SIGKILL);
+  return 0;
+}
+int exit_abruptly() { std::_Exit(99); }
+double sleep_for(double seconds) {
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  return seconds;
+}
+bool initialized = false;
+void initialize() { initialized = true; }
+void failing_initializer() { throw std::runtime_error("no init for you"); }
+bool was_initialized() { return initialized; }
+std::string bytes_back(const std::string& s) { return s; }
+}  // namespace
+
+PEXEC_REGISTER(square);
+PEXEC_REGISTER(worker_pid);
+PEXEC_REGISTER(divide);
+PEXEC_REGISTER(greet);
+PEXEC_REGISTER(do_nothing);
+PEXEC_REGISTER(die_by_sigkill);
+PEXEC_REGISTER(exit_abruptly);
+PEXEC_REGISTER(sleep_for);
+PEXEC_REGISTER(initialize);
+PEXEC_REGISTER(failing_initializer);
+PEXEC_REGISTER(was_initialized);
+PEXEC_REGISTER(bytes_back);
+PEXEC_REGISTER(geometry::mirror);
+
+using pexec::ProcessPoolExecutor;
+
+const char* const kBrokenFuture =
+    "A process in the process pool was terminated abruptly while the future was running or pending.";
+const char* const kBrokenPool = "A child process terminated abruptly, the process pool is not usable anymore";
+
+TEST_CASE("submit runs the call in another process and returns its result") {
+  ProcessPoolExecutor pool(2);
+  CHECK(pool.submit(square, 7).result(60) == 49);
+  CHECK(pool.submit(greet, "pexec", 2).result(60) == "hello pexec;hello pexec;");
+  CHECK(pool.submit(worker_pid).result(60) != static_cast<int>(::getpid()));
+  CHECK(pool.submit(geometry::mirror, geometry::Point{1, 2}).result(60) == geometry::Point{2, 1});
+  CHECK_NOTHROW(pool.submit(do_nothing).result(60));
+  std::string binary("a\xff\x00z", 4);  // any bytes survive the trip
+  CHECK(pool.submit(bytes_back, binary).result(60) == binary);
+}
+
+TEST_CASE("a task's exception comes back with its type name and message") {
+  ProcessPoolExecutor pool(1);
+  auto f = pool.submit(divide, 1, 0);
+  try {
+    f.result(60);
+    FAIL("expected RemoteError");
+  } catch (const pexec::RemoteError& e) {
+    CHECK(e.remote_type() == "std::domain_error");
+    CHECK(e.remote_message() == "division by zero");
+    CHECK(std::string(e.what()) == "std::domain_error: division by zero");
+  }
+  CHECK(pool.submit(divide, 6, 3).result(60) == 2);  // the worker survives
+}
+
+TEST_CASE("constructor and submit validation") {
+  CHECK_THROWS_WITH_AS(ProcessPoolExecutor(0), "max_workers must be greater than 0", std::invalid_argument);
+  CHECK_THROWS_WITH_AS(ProcessPoolExecutor(1, 0), "max_tasks_per_child must be >= 1", std::invalid_argument);
+  ProcessPoolExecutor pool;
+  CHECK(pool.max_workers() == pexec::process_cpu_count());
+  auto unregistered = +[](int x) { return x; };
+  CHECK_THROWS_AS(pool.submit(unregistered, 1), std::invalid_argument);
+}
+
+TEST_CASE("map keeps input order for any chunksize and rejects chunksize 0") {
+  ProcessPoolExecutor pool(2);
+  std::vector<int> inputs(100);
+  for (int i = 0; i < 100; ++i) inputs[i] = i;
+  std::vector<int> expected;
+  for (int i : inputs) expected.push_back(i * i);
+  for (int chunksize : {1, 6, 40, 50}) {
+    CAPTURE(chunksize);
+    std::vector<int> results;
+    for (int r : pool.map(square, inputs, 60, chunksize)) results.push_back(r);
+    CHECK(results == expected);
+  }
+  CHECK_THROWS_WITH_AS(pool.map(square, inputs, {}, 0), "chunksize must be >= 1.", std::invalid_argument);
+}
+
+TEST_CASE("map with tuples, and a failure fails its whole chunk") {
+  ProcessPoolExecutor pool(1);
+  std::vector<std::tuple<int, int>> pairs{{5, 2}, {5, 3}, {5, 5}, {5, 0}};
+  auto results = pool.map(divide, pairs, 60, 2);
+  CHECK(*results.next() == 2);
+  CHECK(*results.next() == 1);
+  CHECK_THROWS_AS(results.next(), pexec::RemoteError);  // the second chunk holds 5/5 and 5/0
+  CHECK_FALSE(results.next().has_value());
+}
+
+TEST_CASE("map with buffersize reads an endless input lazily") {
+  ProcessPoolExecutor pool(2);
+  std::vector<int> results;
+  for (int r : pool.map(square, std::views::iota(1), 60, 3, 2)) {
+    results.push_back(r);
+    if (results.size() == 10) break;
+  }
+  CHECK(results == std::vector<int>{1, 4, 9, 16, 25, 36, 49, 64, 81, 100});
+}
+
+TEST_CASE("a killed worker breaks the pool: every unfinished future fails and submit throws") {
+  ProcessPoolExecutor pool(2);
+  auto slow = pool.submit(sleep_for, 30.0);
+  auto killer = pool.submit(die_by_sigkill);
+  std::vector<pexec::Future<int>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(pool.submit(square, i));
+  auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH_AS(killer.result(60), kBrokenFuture, pexec::BrokenProcessPool);
+  CHECK_THROWS_WITH_AS(slow.result(60), kBrokenFuture, pexec::BrokenProcessPool);
+  for (auto& f : queued) CHECK_THROWS_AS(f.result(60), pexec::BrokenProcessPool);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));  // nothing waited for the slow one
+  CHECK_THROWS_WITH_AS(pool.submit(square, 1), kBrokenPool, pexec::BrokenProcessPool);
+  try {
+    pool.submit(square, 1);
+  } catch (const std::runtime_error&) {  // BrokenExecutor is a runtime_error
+  }
+  // One exception object per future.
+  CHECK(killer.exception() != slow.exception());
+}
+
+TEST_CASE("a worker that exits in a task breaks the pool; shutdown does not hang") {
+  ProcessPoolExecutor pool(1);
+  auto f = pool.submit(exit_abruptly);
+  CHECK_THROWS_AS(f.result(60), pexec::BrokenProcessPool);
+  pool.shutdown(true);
+}
+
+TEST_CASE("max_tasks_per_child replaces workers: pids a,a,b,b,c for 1 worker and 2 tasks per child") {
+  ProcessPoolExecutor pool(1, 2);
+  std::vector<pexec::Future<int>> fs;
+  for (int i = 0; i < 5; ++i) fs.push_back(pool.submit(worker_pid));
+  std::vector<int> pids;
+  for (auto& f : fs) pids.push_back(f.result(60));
+  CHECK(pids[0] == pids[1]);
+  CHECK(pids[2] == pids[3]);
+  CHECK(pids[1] != pids[2]);
+  CHECK(pids[3] != pids[4]);
+  CHECK(pids[0] != pids[4]);
+}
+
+TEST_CASE("max_tasks_per_child with queued tasks finishes them (no CPython gh-115634 deadlock)") {
+  for (auto [workers, per_child, tasks] : {std::tuple{1, 2, 6}, std::tuple{2, 2, 8}, std::tuple{3, 1, 6}}) {
+    CAPTURE(workers);
+    ProcessPoolExecutor pool(workers, per_child);
+    std::vector<pexec::Future<int>> fs;
+    for (int i = 0; i < tasks; ++i) fs.push_back(pool.submit(square, i));
+    for (int i = 0; i < tasks; ++i) CHECK(fs[i].result(60) == i * i);
+    std::set<int> pids;
+    for (int i = 0; i < tasks; ++i) pids.insert(pool.submit(worker_pid).result(60));
+    CHECK(pids.size() >= static_cast<std::size_t>(tasks / per_child));
+  }
+}
+
+TEST_CASE("the initializer runs in each worker before its tasks") {
+  ProcessPoolExecutor pool(2, {}, initialize);
+  CHECK_FALSE(initialized);
+  for (int i = 0; i < 4; ++i) CHECK(pool.submit(was_initialized).result(60));
+}
+
+TEST_CASE("a failing initializer breaks the pool") {
+  LogCapture log;  // the worker logs to its own stderr; the parent stays quiet
+  ProcessPoolExecutor pool(1, {}, failing_initializer);
+  auto f = pool.submit(square, 2);
+  CHECK_THROWS_WITH_AS(f.result(60), kBrokenFuture, pexec::BrokenProcessPool);
+  CHECK_THROWS_WITH_AS(pool.submit(square, 2), kBrokenPool, pexec::BrokenProcessPool);
+}
+
+TEST_CASE("shutdown: queued work runs, later submits fail, cancel_futures cancels the queue") {
+  {
+    ProcessPoolExecutor pool(2);
+    std::vector<pexec::Future<int>> fs;
+    for (int i = 0; i < 10; ++i) fs.push_back(pool.submit(square, i));
+    pool.shutdown();
+    for (int i = 0; i < 10; ++i) CHECK(fs[i].result(0) == i * i);
+    CHECK_THROWS_WITH_AS(pool.submit(square, 1), "cannot schedule new futures after shutdown", std::runtime_error);
+    CHECK_NOTHROW(pool.shutdown());
+  }
+  ProcessPoolExecutor pool(1);
+  auto running = pool.submit(sleep_for, 0.5);
+  std::vector<pexec::Future<int>> queued;
+  for (int i = 0; i < 5; ++i) queued.push_back(pool.submit(square, i));
+  while (!running.running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  pool.shutdown(true, true);
+  CHECK(running.result(0) == 0.5);
+  for (auto& f : queued) CHECK(f.cancelled());
+}
+
+TEST_CASE("a far-back pending future can be cancelled") {
+  ProcessPoolExecutor pool(1);
+  auto busy = pool.submit(sleep_for, 0.3);
+  std::vector<pexec::Future<int>> fs;
+  for (int i = 0; i < 6; ++i) fs.push_back(pool.submit(square, i));
+  CHECK(fs.back().cancel());
+  CHECK(busy.result(60) == 0.3);
+  for (int i = 0; i < 5; ++i) CHECK(fs[i].result(60) == i * i);
+  CHECK_THROWS_AS(fs.back().result(60), pexec::CancelledError);
+}
+
+TEST_CASE("terminate_workers and kill_workers stop running tasks and the pool") {
+  for (bool kill : {false, true}) {
+    CAPTURE(kill);
+    ProcessPoolExecutor pool(1);
+    auto running = pool.submit(sleep_for, 30.0);
+    auto queued = pool.submit(square, 3);
+    while (!running.running()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    auto start = std::chrono::steady_clock::now();
+    kill ? pool.kill_workers() : pool.terminate_workers();
+    CHECK_THROWS_AS(running.result(60), pexec::BrokenProcessPool);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+    CHECK(queued.cancelled());
+    CHECK_THROWS_AS(pool.submit(square, 1), std::runtime_error);
+  }
+  ProcessPoolExecutor unused(1);
+  CHECK_NOTHROW(unused.terminate_workers());  // no worker yet: nothing to do
+  ProcessPoolExecutor broken(1);
+  CHECK_THROWS_AS(broken.submit(die_by_sigkill).result(60), pexec::BrokenProcessPool);
+  CHECK_NOTHROW(broken.kill_workers());
+}
+
+TEST_CASE("wait and as_completed work with process pool futures") {
+  ProcessPoolExecutor pool(2);
+  std::vector<pexec::Future<int>> fs;
+  for (int i = 0; i < 6; ++i) fs.push_back(pool.submit(square, i));
+  int count = 0;
+  for (const auto& f : pexec::as_completed(fs, 60)) {
+    CHECK(f.done());
+    ++count;
+  }
+  CHECK(count == 6);
+  auto [done, not_done] = pexec::wait(fs, 60);
+  CHECK(done.size() == 6);
+}
