@@ -1,0 +1,125 @@
+#include "command_template.hpp"
+
+#include <algorithm>
+#include <array>
+#include <utility>
+
+namespace pexec::cli {
+
+namespace {
+
+bool is_safe_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+         std::string_view("_@%+=:,./-").find(c) != std::string_view::npos;
+}
+
+std::string_view basename(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+std::string_view dirname(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  if (slash == std::string_view::npos) return ".";
+  return slash == 0 ? path.substr(0, 1) : path.substr(0, slash);
+}
+
+// Drops the extension of the last path component ("dir/a.tar.gz" -> "dir/a.tar").
+std::string_view without_extension(std::string_view path) {
+  std::size_t slash = path.rfind('/');
+  std::size_t dot = path.rfind('.');
+  std::size_t name_start = slash == std::string_view::npos ? 0 : slash + 1;
+  if (dot == std::string_view::npos || dot <= name_start) return path;
+  return path.substr(0, dot);
+}
+
+// dash's builtins and reserved words: running these without a shell would change the result.
+constexpr std::array<std::string_view, 46> kShellWords = {
+    ".",     ":",      "[",       "alias", "bg",       "break", "cd",     "chdir", "command", "continue",
+    "echo",  "eval",   "exec",    "exit",  "export",   "false", "fc",     "fg",    "getopts", "hash",
+    "jobs",  "kill",   "local",   "printf", "pwd",     "read",  "readonly", "return", "set",  "shift",
+    "test",  "times",  "trap",    "true",  "type",     "ulimit", "umask", "unalias", "unset", "wait",
+    "if",    "for",    "while",   "until", "case",     "source"};
+
+}  // namespace
+
+std::string shell_quote(std::string_view text) {
+  if (!text.empty() && std::all_of(text.begin(), text.end(), is_safe_char)) return std::string(text);
+  std::string quoted = "'";
+  for (char c : text) {
+    if (c == '\'') quoted += "'\\''";
+    else quoted += c;
+  }
+  return quoted + "'";
+}
+
+std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq,
+                           int slot) {
+  if (command_template.empty()) return item;
+  struct Replacement {
+    std::string_view token;
+    std::string value;
+  };
+  // Longest tokens first, so that "{//}" is not read as "{/" + "/}".
+  const std::array<Replacement, 7> replacements = {{
+      {"{//}", shell_quote(dirname(item))},
+      {"{/.}", shell_quote(without_extension(basename(item)))},
+      {"{/}", shell_quote(basename(item))},
+      {"{.}", shell_quote(without_extension(item))},
+      {"{#}", std::to_string(seq)},
+      {"{%}", std::to_string(slot)},
+      {"{}", shell_quote(item)},
+  }};
+  std::string line;
+  bool replaced = false;
+  std::string_view rest = command_template;
+  while (!rest.empty()) {
+    auto match = std::find_if(replacements.begin(), replacements.end(),
+                              [&](const Replacement& r) { return rest.starts_with(r.token); });
+    if (match != replacements.end()) {
+      line += match->value;
+      rest.remove_prefix(match->token.size());
+      replaced = true;
+    } else {
+      line += rest.front();
+      rest.remove_prefix(1);
+    }
+  }
+  if (!replaced) line += " " + shell_quote(item);
+  return line;
+}
+
+std::optional<std::vector<std::string>> split_simple_command(std::string_view line) {
+  std::vector<std::string> words;
+  std::string word;
+  bool in_word = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (c == ' ' || c == '\t') {
+      if (in_word) words.push_back(std::exchange(word, {}));
+      in_word = false;
+    } else if (c == '\'') {
+      std::size_t close = line.find('\'', i + 1);
+      if (close == std::string_view::npos) return std::nullopt;
+      word.append(line.substr(i + 1, close - i - 1));
+      i = close;
+      in_word = true;
+    } else if (c == '\\' && i + 1 < line.size() && line[i + 1] != '\n') {
+      word += line[++i];
+      in_word = true;
+    } else if (is_safe_char(c)) {
+      word += c;
+      in_word = true;
+    } else {
+      return std::nullopt;  // anything else may be shell syntax
+    }
+  }
+  if (in_word) words.push_back(word);
+  if (words.empty()) return std::nullopt;
+  const std::string& first = words.front();
+  if (first.empty() || first.find('=') != std::string::npos) return std::nullopt;
+  if (std::find(kShellWords.begin(), kShellWords.end(), first) != kShellWords.end()) return std::nullopt;
+  return words;
+}
+
+}  // namespace pexec::cli

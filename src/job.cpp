@@ -1,0 +1,85 @@
+#include "job.hpp"
+
+#include <ctime>
+
+namespace pexec::cli {
+
+const char* to_string(JobStatus status) {
+  switch (status) {
+    case JobStatus::ok: return "ok";
+    case JobStatus::failed: return "failed";
+    case JobStatus::timeout: return "timeout";
+    case JobStatus::cancelled: return "cancelled";
+    case JobStatus::killed: return "killed";
+    case JobStatus::error: return "error";
+  }
+  return "?";
+}
+
+void to_json(nlohmann::json& j, const JobSpec& spec) {
+  j = {{"seq", spec.seq},
+       {"input", spec.input},
+       {"command_template", spec.command_template},
+       {"timeout", spec.timeout ? nlohmann::json(*spec.timeout) : nlohmann::json()},
+       {"grace", spec.grace}};
+}
+
+void from_json(const nlohmann::json& j, JobSpec& spec) {
+  j.at("seq").get_to(spec.seq);
+  j.at("input").get_to(spec.input);
+  j.at("command_template").get_to(spec.command_template);
+  if (!j.at("timeout").is_null()) spec.timeout = j.at("timeout").get<double>();
+  j.at("grace").get_to(spec.grace);
+}
+
+namespace {
+nlohmann::json optional_int(const std::optional<int>& value) { return value ? nlohmann::json(*value) : nlohmann::json(); }
+std::optional<int> optional_int(const nlohmann::json& value) {
+  return value.is_null() ? std::nullopt : std::optional<int>(value.get<int>());
+}
+}  // namespace
+
+void to_json(nlohmann::json& j, const JobResult& r) {
+  j = {{"seq", r.seq},       {"input", r.input},           {"command", r.command},
+       {"kind", r.kind},     {"status", r.status},         {"exit_code", optional_int(r.exit_code)},
+       {"signal", optional_int(r.signal)}, {"start_ms", r.start_ms}, {"duration_s", r.duration_s},
+       {"stdout", r.out},    {"stderr", r.err},            {"worker", r.worker},
+       {"error", r.error}};
+}
+
+void from_json(const nlohmann::json& j, JobResult& r) {
+  j.at("seq").get_to(r.seq);
+  j.at("input").get_to(r.input);
+  j.at("command").get_to(r.command);
+  j.at("kind").get_to(r.kind);
+  j.at("status").get_to(r.status);
+  r.exit_code = optional_int(j.at("exit_code"));
+  r.signal = optional_int(j.at("signal"));
+  j.at("start_ms").get_to(r.start_ms);
+  j.at("duration_s").get_to(r.duration_s);
+  j.at("stdout").get_to(r.out);
+  j.at("stderr").get_to(r.err);
+  j.at("worker").get_to(r.worker);
+  j.at("error").get_to(r.error);
+}
+
+JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error) {
+  JobResult result;
+  result.seq = spec.seq;
+  result.input = spec.input;
+  result.status = status;
+  result.error = std::move(error);
+  return result;
+}
+
+std::string rfc3339_utc(std::int64_t unix_ms) {
+  std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  std::size_t n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof text - n, ".%03dZ", static_cast<int>(unix_ms % 1000));
+  return text;
+}
+
+}  // namespace pexec::cli

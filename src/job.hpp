@@ -1,0 +1,67 @@
+#pragma once
+/// JobSpec and JobResult: what one item of the job list becomes, and what running it gave.
+/// Both convert to and from JSON so that process-mode workers can receive and return them.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace pexec::cli {
+
+/// How a job ended, as reported in the "status" field.
+enum class JobStatus {
+  ok,         // ran and succeeded (exit 0; for URLs a status below 400)
+  failed,     // non-zero exit or killed by a signal pexec did not send
+  timeout,    // stopped by pexec at --timeout
+  cancelled,  // never started
+  killed,     // stopped by pexec: wait strategy, --deadline, or a signal to pexec
+  error,      // could not start
+};
+
+const char* to_string(JobStatus status);
+NLOHMANN_JSON_SERIALIZE_ENUM(JobStatus, {{JobStatus::ok, "ok"},
+                                         {JobStatus::failed, "failed"},
+                                         {JobStatus::timeout, "timeout"},
+                                         {JobStatus::cancelled, "cancelled"},
+                                         {JobStatus::killed, "killed"},
+                                         {JobStatus::error, "error"}})
+
+/// One job to run: the item, its position, and what the worker needs to run it.
+struct JobSpec {
+  std::uint64_t seq = 0;          // 1-based input position
+  std::string input;              // the item as read
+  std::string command_template;   // the COMMAND words joined; empty: the item is the command line
+  std::optional<double> timeout;  // --timeout
+  double grace = 1.0;             // --grace
+};
+void to_json(nlohmann::json& j, const JobSpec& spec);
+void from_json(const nlohmann::json& j, JobSpec& spec);
+
+/// The outcome of one job, as every reporter needs it.
+struct JobResult {
+  std::uint64_t seq = 0;
+  std::string input;
+  std::string command;
+  std::string kind = "shell";
+  JobStatus status = JobStatus::cancelled;
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::int64_t start_ms = 0;  // Unix time in milliseconds; 0 if it never started
+  double duration_s = 0;
+  std::string out;  // the job's stdout, byte for byte
+  std::string err;  // the job's stderr
+  std::string worker;
+  std::string error;  // why it could not start, or other detail for status error
+};
+void to_json(nlohmann::json& j, const JobResult& result);
+void from_json(const nlohmann::json& j, JobResult& result);
+
+/// A result for a job that never ran (status cancelled) or whose worker was lost.
+JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error = {});
+
+/// Milliseconds since the Unix epoch as RFC 3339 UTC with milliseconds: 2026-11-22T03:14:47.123Z.
+std::string rfc3339_utc(std::int64_t unix_ms);
+
+}  // namespace pexec::cli

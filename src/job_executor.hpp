@@ -1,0 +1,31 @@
+#pragma once
+/// JobExecutor: the pool that jobs run in, the library's ThreadPoolExecutor (--mode thread) or
+/// ProcessPoolExecutor (--mode process), behind the two operations the Scheduler needs.
+
+#include <memory>
+
+#include "job.hpp"
+#include "options.hpp"
+#include "pexec/future.hpp"
+
+namespace pexec::cli {
+
+class JobExecutor {
+ public:
+  virtual ~JobExecutor() = default;
+  /// Schedules one job; throws pexec::BrokenExecutor if the pool cannot run jobs any more.
+  virtual Future<JobResult> submit(const JobSpec& spec) = 0;
+  /// Cancels every job not started yet and, unless `let_running_finish`, stops the running ones
+  /// (their process groups get SIGTERM, then SIGKILL after --grace); they report as "killed".
+  virtual void stop(bool let_running_finish) = 0;
+  /// How many jobs run at once.
+  virtual int workers() const = 0;
+};
+
+/// The pool --mode asks for, with -j and --max-tasks-per-child.
+std::unique_ptr<JobExecutor> make_job_executor(const Options& options);
+
+/// Default number of workers for a mode, as the library's pools choose it.
+int default_workers(Mode mode);
+
+}  // namespace pexec::cli

@@ -1,0 +1,20 @@
+#pragma once
+/// JsonLinesReporter: --format jsonl. stdout carries exactly one JSON object per job and
+/// nothing else; invalid UTF-8 in any string becomes U+FFFD, so every line parses whatever the
+/// jobs print. Jobs' output is inside the objects, never on pexec's own stdout or stderr.
+
+#include <nlohmann/json.hpp>
+
+#include "reporter.hpp"
+
+namespace pexec::cli {
+
+class JsonLinesReporter final : public Reporter {
+ public:
+  bool report(const JobResult& result) override;
+
+  /// The object for one job (the fields documented in pexec(1)).
+  static nlohmann::json to_object(const JobResult& result);
+};
+
+}  // namespace pexec::cli

@@ -1,0 +1,65 @@
+#include "text_reporter.hpp"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+namespace pexec::cli {
+
+bool write_fully(int fd, std::string_view data) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+std::string prefix_lines(std::string_view text, std::string_view prefix) {
+  std::string out;
+  out.reserve(text.size() + prefix.size() * 4);
+  bool line_start = true;
+  for (char c : text) {
+    if (line_start) out.append(prefix);
+    out += c;
+    line_start = c == '\n';
+  }
+  return out;
+}
+
+std::string TextReporter::failure_reason(const JobResult& r) const {
+  char text[64];
+  switch (r.status) {
+    case JobStatus::timeout:
+      std::snprintf(text, sizeof text, "timeout after %gs", timeout_.value_or(0));
+      return text;
+    case JobStatus::killed: return "killed by pexec";
+    case JobStatus::error: return "could not start: " + r.error;
+    case JobStatus::cancelled: return "cancelled";
+    default: break;
+  }
+  if (r.signal) {
+    const char* name = sigabbrev_np(*r.signal);
+    return name ? std::string("signal SIG") + name : "signal " + std::to_string(*r.signal);
+  }
+  if (r.exit_code) return "exit " + std::to_string(*r.exit_code);
+  return r.error.empty() ? std::string(to_string(r.status)) : r.error;
+}
+
+bool TextReporter::report(const JobResult& r) {
+  if (r.status == JobStatus::cancelled) return true;  // never ran: nothing to show
+  std::string prefix = tag_ ? r.input + "\t" : std::string();
+  bool ok = write_fully(STDOUT_FILENO, tag_ ? prefix_lines(r.out, prefix) : r.out);
+  write_fully(STDERR_FILENO, tag_ ? prefix_lines(r.err, prefix) : r.err);
+  if (r.status != JobStatus::ok) {
+    std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " +
+                       (r.command.empty() ? r.input : r.command) + "\n";
+    write_fully(STDERR_FILENO, line);
+  }
+  return ok;
+}
+
+}  // namespace pexec::cli

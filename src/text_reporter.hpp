@@ -1,0 +1,30 @@
+#pragma once
+/// TextReporter: the default output. Each job's stdout goes to pexec's stdout and its stderr to
+/// pexec's stderr, each as one block when the job is reported, byte for byte (with --tag, every
+/// line is prefixed with the item and a TAB). A job that did not succeed adds one line on stderr:
+/// "pexec: job SEQ failed (REASON): COMMAND".
+
+#include <optional>
+
+#include "reporter.hpp"
+
+namespace pexec::cli {
+
+class TextReporter final : public Reporter {
+ public:
+  /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
+  TextReporter(bool tag, std::optional<double> timeout) : tag_(tag), timeout_(timeout) {}
+  bool report(const JobResult& result) override;
+
+  /// The reason in the failure line: "exit 2", "signal SIGKILL", "timeout after 1.5s", ...
+  std::string failure_reason(const JobResult& result) const;
+
+ private:
+  bool tag_;
+  std::optional<double> timeout_;
+};
+
+/// Prefixes every line of `text` (including an unterminated last one) with `prefix`.
+std::string prefix_lines(std::string_view text, std::string_view prefix);
+
+}  // namespace pexec::cli
