@@ -66,7 +66,8 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.footer("Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM...]\nSee pexec(1) for the details.");
   std::string mode = "thread", return_when = "all", format = "text";
   auto last = CLI::MultiOptionPolicy::TakeLast;
-  app.add_option("-a,--arg-file", options.arg_files, "Read items from FILE (repeatable; - is stdin)");
+  app.add_option("-a,--arg-file", options.arg_files, "Read items from FILE (repeatable; - is stdin)")
+      ->allow_extra_args(false);  // one FILE per -a: the next word may start COMMAND
   app.add_flag("-0,--null", options.null_separated, "Items are separated by NUL, not newline");
   app.add_option("-m,--mode", mode, "Run jobs from a thread pool or a process pool")
       ->transform(CLI::IsMember({"thread", "process"}, CLI::ignore_case))
@@ -105,7 +106,13 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
     throw UsageError(e.what());
   }
   options.command = app.remaining();
-  if (!options.command.empty() && options.command.front() == "--") options.command.erase(options.command.begin());
+  if (!options.command.empty() && options.command.front() == "--") {
+    options.command.erase(options.command.begin());
+  } else if (!options.command.empty() && options.command.front().starts_with("-")) {
+    // CLI11 hands an unknown option over as the start of COMMAND; a command may begin with a
+    // dash only after "--".
+    throw UsageError("unknown option " + options.command.front() + " (put -- before a command that starts with -)");
+  }
   options.mode = mode == "process" ? Mode::process : Mode::thread;
   options.format = format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;
   options.return_when = parse_return_when(return_when);

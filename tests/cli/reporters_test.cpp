@@ -1,0 +1,153 @@
+// The two output formats, written to a capture of fds 1 and 2.
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "json_lines_reporter.hpp"
+#include "text_reporter.hpp"
+
+using namespace pexec::cli;
+
+namespace {
+/// Captures what is written to fd 1 and 2 while alive.
+class Capture {
+ public:
+  Capture() {
+    std::fflush(stdout);
+    std::fflush(stderr);
+    for (int fd : {1, 2}) {
+      saved_[fd - 1] = dup(fd);
+      std::FILE* file = std::tmpfile();
+      files_[fd - 1] = file;
+      dup2(fileno(file), fd);
+    }
+  }
+  ~Capture() { restore(); }
+  void restore() {
+    if (restored_) return;
+    restored_ = true;
+    for (int fd : {1, 2}) {
+      dup2(saved_[fd - 1], fd);
+      close(saved_[fd - 1]);
+      std::FILE* file = files_[fd - 1];
+      std::rewind(file);
+      std::string& text = fd == 1 ? out : err;
+      char chunk[4096];
+      std::size_t n;
+      while ((n = std::fread(chunk, 1, sizeof chunk, file)) > 0) text.append(chunk, n);
+      std::fclose(file);
+    }
+  }
+  std::string out, err;
+
+ private:
+  int saved_[2];
+  std::FILE* files_[2];
+  bool restored_ = false;
+};
+
+JobResult sample(JobStatus status) {
+  JobResult r;
+  r.seq = 7;
+  r.input = "item 7";
+  r.command = "do 'item 7'";
+  r.status = status;
+  r.start_ms = 1700000000123;
+  r.duration_s = 0.25;
+  r.out = "line 1\nline 2";
+  r.err = "warn\n";
+  r.worker = "ThreadPoolExecutor-0_1";
+  return r;
+}
+}  // namespace
+
+TEST_CASE("text: output blocks byte for byte, no failure line for a success") {
+  TextReporter reporter(false, {});
+  Capture capture;
+  JobResult r = sample(JobStatus::ok);
+  r.exit_code = 0;
+  reporter.report(r);
+  capture.restore();
+  CHECK(capture.out == "line 1\nline 2");
+  CHECK(capture.err == "warn\n");
+}
+
+TEST_CASE("text: --tag prefixes every line with the item and a TAB") {
+  TextReporter reporter(true, {});
+  Capture capture;
+  JobResult r = sample(JobStatus::ok);
+  r.exit_code = 0;
+  reporter.report(r);
+  capture.restore();
+  CHECK(capture.out == "item 7\tline 1\nitem 7\tline 2");
+  CHECK(capture.err == "item 7\twarn\n");
+}
+
+TEST_CASE("text: one failure line per unsuccessful job") {
+  TextReporter reporter(false, 1.5);
+  JobResult exited = sample(JobStatus::failed);
+  exited.exit_code = 2;
+  JobResult signalled = sample(JobStatus::failed);
+  signalled.signal = SIGKILL;
+  JobResult timed_out = sample(JobStatus::timeout);
+  timed_out.signal = SIGTERM;
+  JobResult not_started = sample(JobStatus::error);
+  not_started.error = "cannot run /bin/sh: No such file or directory";
+  CHECK(reporter.failure_reason(exited) == "exit 2");
+  CHECK(reporter.failure_reason(signalled) == "signal SIGKILL");
+  CHECK(reporter.failure_reason(timed_out) == "timeout after 1.5s");
+  CHECK(reporter.failure_reason(not_started) == "could not start: cannot run /bin/sh: No such file or directory");
+  Capture capture;
+  reporter.report(exited);
+  capture.restore();
+  CHECK(capture.err == "warn\npexec: job 7 failed (exit 2): do 'item 7'\n");
+}
+
+TEST_CASE("text: a cancelled job prints nothing") {
+  TextReporter reporter(false, {});
+  Capture capture;
+  reporter.report(sample(JobStatus::cancelled));
+  capture.restore();
+  CHECK(capture.out.empty());
+  CHECK(capture.err.empty());
+}
+
+TEST_CASE("jsonl: one parseable object per job with every field") {
+  JsonLinesReporter reporter;
+  Capture capture;
+  JobResult r = sample(JobStatus::failed);
+  r.exit_code = 1;
+  r.out = std::string("bad \xff\xfe utf8 \x01 \"quoted\"\n", 23);
+  reporter.report(r);
+  reporter.report(sample(JobStatus::cancelled));
+  capture.restore();
+  CHECK(capture.err.empty());
+  auto newline = capture.out.find('\n');
+  REQUIRE(newline != std::string::npos);
+  CHECK(capture.out.find('\n', newline + 1) == capture.out.size() - 1);  // exactly two lines
+  auto j = nlohmann::json::parse(capture.out.substr(0, newline));
+  CHECK(j["seq"] == 7);
+  CHECK(j["input"] == "item 7");
+  CHECK(j["command"] == "do 'item 7'");
+  CHECK(j["kind"] == "shell");
+  CHECK(j["status"] == "failed");
+  CHECK(j["exit_code"] == 1);
+  CHECK(j["signal"].is_null());
+  CHECK(j["start"] == "2023-11-14T22:13:20.123Z");
+  CHECK(j["duration_s"] == 0.25);
+  CHECK(j["stdout"] == "bad \xEF\xBF\xBD\xEF\xBF\xBD utf8 \x01 \"quoted\"\n");
+  CHECK(j["stderr"] == "warn\n");
+  CHECK(j["worker"] == "ThreadPoolExecutor-0_1");
+  auto cancelled = nlohmann::json::parse(capture.out.substr(newline + 1));
+  CHECK(cancelled["status"] == "cancelled");
+}
+
+TEST_CASE("rfc3339_utc formats milliseconds") {
+  CHECK(rfc3339_utc(0) == "1970-01-01T00:00:00.000Z");
+  CHECK(rfc3339_utc(1700000000005) == "2023-11-14T22:13:20.005Z");
+}
