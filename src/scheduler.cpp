@@ -84,7 +84,7 @@ int Scheduler::run(JobListReader reader) {
       input_failed = input_error_.has_value();
     }
 
-    for (auto& [seq, future] : completions) handle(collect(seq, future));
+    for (auto& [seq, future] : completions) collect(seq, future);
     if (signal_number && stop_reason_ == StopReason::none) {
       stop_signal_ = signal_number;
       begin_stop(StopReason::signal);
@@ -135,34 +135,35 @@ void Scheduler::submit(std::string item) {
   }
 }
 
-JobResult Scheduler::collect(std::uint64_t seq, const Future<JobResult>& future) {
+void Scheduler::collect(std::uint64_t seq, const Future<JobResult>& future) {
   auto node = in_flight_.extract(seq);
   const JobSpec& spec = node.mapped().spec;
-  if (future.cancelled()) return unstarted_result(spec, JobStatus::cancelled);
+  if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
+  std::exception_ptr error = future.exception();
+  if (!error) return handle(future.result());  // by reference: job outputs are not copied
   try {
-    return future.result();
+    std::rethrow_exception(error);
   } catch (const BrokenExecutor& e) {
     // A process worker lost while pexec stops jobs was stopped by pexec; otherwise it died.
-    if (stop_reason_ != StopReason::none) return unstarted_result(spec, JobStatus::killed, e.what());
-    return unstarted_result(spec, JobStatus::error, e.what());
+    handle(unstarted_result(spec, stop_reason_ != StopReason::none ? JobStatus::killed : JobStatus::error, e.what()));
   } catch (const std::exception& e) {
-    return unstarted_result(spec, JobStatus::error, e.what());
+    handle(unstarted_result(spec, JobStatus::error, e.what()));
   }
 }
 
-void Scheduler::handle(JobResult result) {
+void Scheduler::handle(const JobResult& result) {
   JobStatus status = result.status;
   bool stopped_by_us = status == JobStatus::cancelled || status == JobStatus::killed;
   if (stopped_by_us) ++unfinished_;
   if (!stopped_by_us && !first_status_) first_status_ = status;
   if (status == JobStatus::failed || status == JobStatus::timeout || status == JobStatus::error) any_failed_ = true;
-  report(std::move(result));
+  report(result);
   if (stop_reason_ != StopReason::none || stopped_by_us) return;
   if (options_.return_when == FIRST_COMPLETED) begin_stop(StopReason::return_when);
   if (options_.return_when == FIRST_EXCEPTION && status != JobStatus::ok) begin_stop(StopReason::return_when);
 }
 
-void Scheduler::report(JobResult result) {
+void Scheduler::report(const JobResult& result) {
   auto emit = [&](const JobResult& r) {
     if (!reporter_.report(r) && stop_reason_ == StopReason::none) begin_stop(StopReason::output_closed);
   };
@@ -170,7 +171,7 @@ void Scheduler::report(JobResult result) {
     emit(result);
     return;
   }
-  reorder_.emplace(result.seq, std::move(result));
+  reorder_.emplace(result.seq, result);  // held until the earlier jobs are reported
   while (!reorder_.empty() && reorder_.begin()->first == next_to_report_) {
     emit(reorder_.begin()->second);
     reorder_.erase(reorder_.begin());

@@ -48,9 +48,9 @@ class Scheduler {
   void read_items(JobListReader& reader);
   bool can_submit(std::size_t extra) const;
   void submit(std::string item);
-  JobResult collect(std::uint64_t seq, const Future<JobResult>& future);
-  void handle(JobResult result);
-  void report(JobResult result);
+  void collect(std::uint64_t seq, const Future<JobResult>& future);
+  void handle(const JobResult& result);
+  void report(const JobResult& result);
   void begin_stop(StopReason reason);
   int exit_status() const;
 

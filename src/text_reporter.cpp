@@ -51,9 +51,15 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
 
 bool TextReporter::report(const JobResult& r) {
   if (r.status == JobStatus::cancelled) return true;  // never ran: nothing to show
-  std::string prefix = tag_ ? r.input + "\t" : std::string();
-  bool ok = write_fully(STDOUT_FILENO, tag_ ? prefix_lines(r.out, prefix) : r.out);
-  write_fully(STDERR_FILENO, tag_ ? prefix_lines(r.err, prefix) : r.err);
+  bool ok;
+  if (tag_) {
+    std::string prefix = r.input + "\t";
+    ok = write_fully(STDOUT_FILENO, prefix_lines(r.out, prefix));
+    write_fully(STDERR_FILENO, prefix_lines(r.err, prefix));
+  } else {  // straight from the result: outputs can be large, so no copies
+    ok = write_fully(STDOUT_FILENO, r.out);
+    write_fully(STDERR_FILENO, r.err);
+  }
   if (r.status != JobStatus::ok) {
     std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " +
                        (r.command.empty() ? r.input : r.command) + "\n";

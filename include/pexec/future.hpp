@@ -238,12 +238,12 @@ class FutureValue : public FutureCore {
   void set_result(T value) {
     finish([&] { value_.emplace(std::move(value)); }, false);
   }
-  T result(Timeout timeout) {
+  const T& result(Timeout timeout) {
     std::unique_lock lock = wait_done(timeout);
     if (is_cancelled(state_)) throw CancelledError();
     if (state_ != FutureState::FINISHED) throw TimeoutError();
     if (exception_) std::rethrow_exception(exception_);
-    return *value_;
+    return *value_;  // never changes again once FINISHED: safe to read without the lock
   }
 
  protected:
@@ -289,8 +289,9 @@ class Future {
   bool done() const { return value_->done(); }
 
   /// The value, or the call's exception rethrown; CancelledError, or TimeoutError (empty message)
-  /// when `timeout` seconds pass first.
-  T result(Timeout timeout = {}) const { return value_->result(timeout); }
+  /// when `timeout` seconds pass first. Like std::shared_future::get(), it returns a reference
+  /// into the shared state, valid while any handle on this future lives.
+  decltype(auto) result(Timeout timeout = {}) const { return value_->result(timeout); }
 
   /// The call's exception, or a null exception_ptr if it succeeded.
   std::exception_ptr exception(Timeout timeout = {}) const { return value_->exception(timeout); }

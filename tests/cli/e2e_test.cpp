@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <map>
 #include <set>
 #include <string>
@@ -294,4 +295,51 @@ TEST_CASE("--max-tasks-per-child replaces process workers") {
   CHECK(workers[2] == workers[3]);
   CHECK(workers[1] != workers[2]);
   CHECK(workers[3] != workers[4]);
+}
+
+TEST_CASE("the manual's EXAMPLES run as written") {
+  std::ifstream page(PEXEC_MANUAL);
+  std::string line, block;
+  std::vector<std::string> blocks;
+  bool in_examples = false, in_block = false;
+  while (std::getline(page, line)) {
+    if (line.starts_with(".SH")) in_examples = line == ".SH EXAMPLES";
+    if (!in_examples) continue;
+    if (line == ".nf") {
+      in_block = true;
+      block.clear();
+    } else if (line == ".fi") {
+      in_block = false;
+      blocks.push_back(block);
+    } else if (in_block) {
+      // roff escapes used in the page: \- is "-", \e is "\".
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-') {
+          block += '-';
+          ++i;
+        } else if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == 'e') {
+          block += '\\';
+          ++i;
+        } else {
+          block += line[i];
+        }
+      }
+      block += '\n';
+    }
+  }
+  REQUIRE(blocks.size() >= 5);
+  char dir[] = "/tmp/pexec-man-XXXXXX";
+  REQUIRE(mkdtemp(dir));
+  std::string bin_dir = std::string(PEXEC_BINARY).substr(0, std::string(PEXEC_BINARY).rfind('/'));
+  for (const std::string& example : blocks) {
+    CAPTURE(example);
+    std::string script_path = std::string(dir) + "/example.sh";
+    std::ofstream(script_path) << "cd " << dir << " && PATH=" << bin_dir << ":$PATH && set -e\n" << example;
+    int status = std::system(("sh " + script_path + " > /dev/null 2>&1").c_str());
+    // Examples may show failing jobs (exit 1); a usage error (2) or a missing command (127) is a bug.
+    int code = WEXITSTATUS(status);
+    CHECK((code == 0 || code == 1));
+  }
+  CHECK(access((std::string(dir) + "/file1.gz").c_str(), F_OK) == 0);
+  std::system(("rm -rf " + std::string(dir)).c_str());
 }
