@@ -7,12 +7,14 @@
 #include "pexec/worker_identity.hpp"
 #include "shell_job.hpp"
 #include "stop_signal.hpp"
+#include "url_job.hpp"
 
 namespace pexec::cli {
 
 namespace {
 
 JobResult run_job_here(const JobSpec& spec) {
+  if (spec.kind == JobKind::url) return run_url_job(spec, current_worker_name());
   return run_shell_job(spec, current_worker_index() + 1, current_worker_name());
 }
 

@@ -5,20 +5,30 @@
 namespace pexec::cli {
 
 nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
-  auto optional = [](const std::optional<int>& v) { return v ? nlohmann::json(*v) : nlohmann::json(); };
-  return {{"seq", r.seq},
-          {"input", r.input},
-          {"command", r.command},
-          {"kind", r.kind},
-          {"status", r.status},
-          {"exit_code", optional(r.exit_code)},
-          {"signal", optional(r.signal)},
-          {"start", r.start_ms ? nlohmann::json(rfc3339_utc(r.start_ms)) : nlohmann::json()},
-          {"duration_s", r.duration_s},
-          {"stdout", r.out},
-          {"stderr", r.err},
-          {"worker", r.worker.empty() ? nlohmann::json() : nlohmann::json(r.worker)},
-          {"error", r.error.empty() ? nlohmann::json() : nlohmann::json(r.error)}};
+  auto text_or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
+  nlohmann::json object = {{"seq", r.seq},
+                           {"input", r.input},
+                           {"kind", r.kind},
+                           {"status", r.status},
+                           {"start", r.start_ms ? nlohmann::json(rfc3339_utc(r.start_ms)) : nlohmann::json()},
+                           {"duration_s", r.duration_s},
+                           {"worker", text_or_null(r.worker)},
+                           {"error", text_or_null(r.error)}};
+  if (r.kind == "url") {
+    object.update({{"url", r.input},
+                   {"http_status", r.http_status},
+                   {"bytes", r.bytes},
+                   {"content_type", text_or_null(r.content_type)},
+                   {"effective_url", text_or_null(r.effective_url)},
+                   {"attempts", r.attempts}});
+  } else {
+    object.update({{"command", r.command},
+                   {"exit_code", r.exit_code},
+                   {"signal", r.signal},
+                   {"stdout", r.out},
+                   {"stderr", r.err}});
+  }
+  return object;
 }
 
 bool JsonLinesReporter::report(const JobResult& result) {

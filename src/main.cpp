@@ -39,7 +39,9 @@ int print_dry_run(JobListReader& reader, const Options& options) {
   while (auto item = reader.next()) {
     ++seq;
     int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(workers)) + 1;
-    if (!write_fully(STDOUT_FILENO, expand_command(command_template, *item, seq, slot) + "\n")) return 141;
+    std::string line = options.kind_of(*item) == JobKind::url ? options.url.method + " " + *item
+                                                              : expand_command(command_template, *item, seq, slot);
+    if (!write_fully(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
 }

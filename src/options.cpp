@@ -1,8 +1,13 @@
 #include "options.hpp"
 
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <limits>
+
+#include "url_job.hpp"
 
 namespace pexec::cli {
 
@@ -50,6 +55,15 @@ std::string Options::command_template() const {
   return joined;
 }
 
+JobKind Options::kind_of(const std::string& item) const {
+  switch (kind) {
+    case KindChoice::shell: return JobKind::shell;
+    case KindChoice::url: return JobKind::url;
+    case KindChoice::automatic: break;
+  }
+  return command.empty() && is_url(item) ? JobKind::url : JobKind::shell;
+}
+
 std::optional<Options> parse_options(int argc, const char* const* argv) {
   Options options;
   // Everything after the first ":::" is an item, never an option.
@@ -64,7 +78,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.prefix_command();  // the first positional starts COMMAND; the rest is passed through
   app.set_version_flag("--version", kVersion);
   app.footer("Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM...]\nSee pexec(1) for the details.");
-  std::string mode = "thread", return_when = "all", format = "text";
+  std::string mode = "thread", return_when = "all", format = "text", kind = "auto";
   auto last = CLI::MultiOptionPolicy::TakeLast;
   app.add_option("-a,--arg-file", options.arg_files, "Read items from FILE (repeatable; - is stdin)")
       ->allow_extra_args(false);  // one FILE per -a: the next word may start COMMAND
@@ -95,6 +109,30 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_flag("--tag", options.tag, "Prefix each output line with the item and a TAB");
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
+  // URL jobs.
+  app.add_option("--kind", kind, "auto (http/https items are URL jobs), shell or url")
+      ->transform(CLI::IsMember({"auto", "shell", "url"}, CLI::ignore_case))
+      ->multi_option_policy(last);
+  app.add_option("--method", options.url.method, "HTTP method of URL jobs: GET or HEAD")
+      ->transform(CLI::IsMember({"GET", "HEAD"}, CLI::ignore_case))
+      ->multi_option_policy(last);
+  app.add_option("-H,--header", options.url.headers, "Add 'Name: value' to every request (repeatable)")
+      ->allow_extra_args(false);
+  app.add_option("--max-redirects", options.url.max_redirects, "Follow at most N redirects (default 10)")
+      ->check(CLI::Range(0, 1000))
+      ->multi_option_policy(last);
+  app.add_option("--connect-timeout", options.url.connect_timeout, "Limit each connection attempt to SECONDS")
+      ->check(seconds(false))
+      ->multi_option_policy(last);
+  app.add_option("--output-dir", options.url.output_dir, "Save each body in DIR as SEQ-NAME (see pexec(1))")
+      ->multi_option_policy(last);
+  app.add_option("--max-bytes", options.url.max_bytes, "Fail a URL job whose body exceeds N bytes")
+      ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
+      ->multi_option_policy(last);
+  app.add_option("--retries", options.url.retries,
+                 "Retry connect errors, timeouts, 408, 429, 500, 502, 503, 504 up to N times")
+      ->check(CLI::Range(0, 100))
+      ->multi_option_policy(last);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
@@ -120,6 +158,14 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
     throw UsageError("--max-tasks-per-child needs --mode process");
   }
   if (options.items && !options.arg_files.empty()) throw UsageError("give items with ::: or with -a, not both");
+  options.kind = kind == "url" ? KindChoice::url : kind == "shell" ? KindChoice::shell : KindChoice::automatic;
+  std::transform(options.url.method.begin(), options.url.method.end(), options.url.method.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  if (options.kind == KindChoice::url && !options.command.empty()) throw UsageError("--kind url takes no COMMAND");
+  struct stat info;
+  if (!options.url.output_dir.empty() && (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
+    throw UsageError("--output-dir: " + options.url.output_dir + " is not a directory");
+  }
   return options;
 }
 

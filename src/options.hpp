@@ -7,12 +7,15 @@
 #include <string>
 #include <vector>
 
+#include "job.hpp"
 #include "pexec/wait.hpp"
 
 namespace pexec::cli {
 
 enum class Mode { thread, process };
 enum class OutputFormat { text, jsonl };
+/// --kind: auto makes an item starting with http:// or https:// a URL job when there is no COMMAND.
+enum class KindChoice { automatic, shell, url };
 
 struct Options {
   std::vector<std::string> command;                // COMMAND [ARG...]; empty: items are command lines
@@ -31,9 +34,14 @@ struct Options {
   OutputFormat format = OutputFormat::text;        // --format
   bool tag = false;                                // --tag
   bool dry_run = false;                            // --dry-run
+  KindChoice kind = KindChoice::automatic;         // --kind
+  UrlOptions url;                                  // --method, -H, --max-redirects, --connect-timeout,
+                                                   // --output-dir, --max-bytes, --retries
 
   /// The COMMAND words joined into the template each item is substituted into.
   std::string command_template() const;
+  /// What `item` is: a shell job or a URL job.
+  JobKind kind_of(const std::string& item) const;
 };
 
 /// A command line pexec cannot accept; the message is one line, without "pexec: ".

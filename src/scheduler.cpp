@@ -115,7 +115,8 @@ int Scheduler::run(JobListReader reader) {
 }
 
 void Scheduler::submit(std::string item) {
-  JobSpec spec{next_seq_++, std::move(item), command_template_, options_.timeout, options_.grace};
+  JobKind kind = options_.kind_of(item);
+  JobSpec spec{next_seq_++, std::move(item), kind, command_template_, options_.timeout, options_.grace, options_.url};
   ++jobs_read_;
   if (stop_reason_ != StopReason::none) {
     report(unstarted_result(spec, JobStatus::cancelled));

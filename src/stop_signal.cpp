@@ -1,6 +1,5 @@
 #include "stop_signal.hpp"
 
-#include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -16,14 +15,10 @@ StopSignal::StopSignal() : fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
 
 StopSignal::~StopSignal() { ::close(fd_); }
 
-void StopSignal::raise() const noexcept {
+void StopSignal::raise() noexcept {
+  raised_.store(true, std::memory_order_relaxed);
   std::uint64_t one = 1;
   [[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
-}
-
-bool StopSignal::raised() const noexcept {
-  pollfd p{fd_, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 1;
 }
 
 StopSignal& running_jobs_stop() {

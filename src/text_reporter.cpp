@@ -37,10 +37,11 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
       std::snprintf(text, sizeof text, "timeout after %gs", timeout_.value_or(0));
       return text;
     case JobStatus::killed: return "killed by pexec";
-    case JobStatus::error: return "could not start: " + r.error;
+    case JobStatus::error: return r.kind == "url" ? r.error : "could not start: " + r.error;
     case JobStatus::cancelled: return "cancelled";
     default: break;
   }
+  if (r.kind == "url") return r.error;
   if (r.signal) {
     const char* name = sigabbrev_np(*r.signal);
     return name ? std::string("signal SIG") + name : "signal " + std::to_string(*r.signal);
@@ -51,6 +52,18 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
 
 bool TextReporter::report(const JobResult& r) {
   if (r.status == JobStatus::cancelled) return true;  // never ran: nothing to show
+  if (r.kind == "url") {
+    // "STATUS BYTES SECONDS URL"; 000 when no HTTP response came, as curl writes it.
+    char head[64];
+    std::snprintf(head, sizeof head, "%03d %lld %.3f ", r.http_status.value_or(0), static_cast<long long>(r.bytes),
+                  r.duration_s);
+    bool ok = write_fully(STDOUT_FILENO, head + r.input + "\n");
+    if (r.status != JobStatus::ok) {
+      write_fully(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " +
+                                     r.input + "\n");
+    }
+    return ok;
+  }
   bool ok;
   if (tag_) {
     std::string prefix = r.input + "\t";

@@ -2,7 +2,8 @@
 /// TextReporter: the default output. Each job's stdout goes to pexec's stdout and its stderr to
 /// pexec's stderr, each as one block when the job is reported, byte for byte (with --tag, every
 /// line is prefixed with the item and a TAB). A job that did not succeed adds one line on stderr:
-/// "pexec: job SEQ failed (REASON): COMMAND".
+/// "pexec: job SEQ failed (REASON): COMMAND". A URL job is one line on stdout,
+/// "STATUS BYTES SECONDS URL", plus the failure line on stderr if it did not succeed.
 
 #include <optional>
 
