@@ -1,0 +1,272 @@
+// URL jobs end to end: the built pexec fetching from a loopback server this test starts, in both
+// modes; each case checks the status, bytes, exit code and JSON fields. Only 127.0.0.1 is used.
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "http_test_server.hpp"
+#include "pexec_process.hpp"
+
+namespace {
+const std::vector<std::string> kModes{"thread", "process"};
+
+/// Runs pexec with --format jsonl -k and returns the objects, one per job.
+std::vector<nlohmann::json> fetch(const std::string& mode, std::vector<std::string> args, int expected_status) {
+  args.insert(args.begin(), {"--mode", mode, "--format", "jsonl", "-k"});
+  auto r = run_pexec(args);
+  CHECK(r.status == expected_status);
+  CHECK(r.err.empty());
+  std::vector<nlohmann::json> lines;
+  std::size_t start = 0;
+  while (start < r.out.size()) {
+    std::size_t end = r.out.find('\n', start);
+    lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
+    start = end + 1;
+  }
+  return lines;
+}
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+}  // namespace
+
+TEST_CASE("200 with a known body: text line and every JSON field") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto text = run_pexec({"--mode", mode, ":::", server.url("/ok")});
+    CHECK(text.status == 0);
+    CHECK(text.out.starts_with("200 11 0."));
+    CHECK(text.out.ends_with(" " + server.url("/ok") + "\n"));
+    auto lines = fetch(mode, {":::", server.url("/ok")}, 0);
+    REQUIRE(lines.size() == 1);
+    auto& j = lines[0];
+    CHECK(j["kind"] == "url");
+    CHECK(j["status"] == "ok");
+    CHECK(j["seq"] == 1);
+    CHECK(j["input"] == server.url("/ok"));
+    CHECK(j["url"] == server.url("/ok"));
+    CHECK(j["http_status"] == 200);
+    CHECK(j["bytes"] == 11);
+    CHECK(j["content_type"] == "text/plain");
+    CHECK(j["effective_url"] == server.url("/ok"));
+    CHECK(j["attempts"] == 1);
+    CHECK(j["error"].is_null());
+    CHECK(j["start"].get<std::string>().ends_with("Z"));
+    CHECK(j["duration_s"].get<double>() >= 0);
+    CHECK(j["worker"].get<std::string>().starts_with(mode == "thread" ? "ThreadPoolExecutor-" : "pid:"));
+  }
+}
+
+TEST_CASE("404 fails the job and the run, with a line on stderr") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto r = run_pexec({"--mode", mode, ":::", server.url("/missing")});
+    CHECK(r.status == 1);
+    CHECK(r.out.starts_with("404 4 "));
+    CHECK(r.err == "pexec: job 1 failed (HTTP 404): " + server.url("/missing") + "\n");
+    auto j = fetch(mode, {":::", server.url("/missing")}, 1)[0];
+    CHECK(j["status"] == "failed");
+    CHECK(j["http_status"] == 404);
+  }
+}
+
+TEST_CASE("--retries retries a 500 and reports the attempts") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto once = fetch(mode, {":::", server.url("/flaky?key=once-" + mode)}, 1)[0];
+    CHECK(once["status"] == "failed");
+    CHECK(once["http_status"] == 500);
+    CHECK(once["attempts"] == 1);
+    auto retried = fetch(mode, {"--retries", "2", ":::", server.url("/flaky?key=retried-" + mode)}, 0)[0];
+    CHECK(retried["status"] == "ok");
+    CHECK(retried["http_status"] == 200);
+    CHECK(retried["attempts"] == 2);
+    CHECK(retried["bytes"] == 9);
+  }
+}
+
+TEST_CASE("Retry-After is honoured") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto start = std::chrono::steady_clock::now();
+    auto j = fetch(mode, {"--retries", "1", ":::", server.url("/retry-after?key=" + mode)}, 0)[0];
+    CHECK(seconds_since(start) >= 0.9);
+    CHECK(j["status"] == "ok");
+    CHECK(j["attempts"] == 2);
+  }
+}
+
+TEST_CASE("redirects are followed up to --max-redirects, and only to http and https") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto followed = fetch(mode, {":::", server.url("/redirect/3")}, 0)[0];
+    CHECK(followed["status"] == "ok");
+    CHECK(followed["effective_url"] == server.url("/ok"));
+    CHECK(followed["bytes"] == 11);
+    auto too_many = fetch(mode, {"--max-redirects", "2", ":::", server.url("/redirect/3")}, 1)[0];
+    CHECK(too_many["status"] == "error");
+    CHECK(too_many["error"].get<std::string>().find("redirect") != std::string::npos);
+    auto to_file = fetch(mode, {":::", server.url("/to-file")}, 1)[0];
+    CHECK(to_file["status"] == "error");
+    CHECK(to_file["bytes"] == 0);
+    CHECK(to_file["error"].get<std::string>().find("file") != std::string::npos);
+  }
+}
+
+TEST_CASE("--timeout limits the whole transfer") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto start = std::chrono::steady_clock::now();
+    auto j = fetch(mode, {"--timeout", "0.5", ":::", server.url("/slow")}, 1)[0];
+    CHECK(seconds_since(start) < 4);
+    CHECK(j["status"] == "timeout");
+  }
+}
+
+TEST_CASE("--max-bytes aborts a larger body") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    CHECK(fetch(mode, {":::", server.url("/large")}, 0)[0]["bytes"] == 1000000);
+    auto j = fetch(mode, {"--max-bytes", "1000", ":::", server.url("/large")}, 1)[0];
+    CHECK(j["status"] == "failed");
+    CHECK(j["error"] == "body larger than --max-bytes 1000");
+  }
+}
+
+TEST_CASE("a connection closed mid-body and a refused connection are errors") {
+  HttpTestServer server;
+  std::string refused = "http://127.0.0.1:" + std::to_string(HttpTestServer::closed_port()) + "/";
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto lines = fetch(mode, {":::", server.url("/truncated"), refused}, 1);
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["status"] == "error");
+    CHECK(lines[0]["bytes"] == 10);
+    CHECK(lines[1]["status"] == "error");
+    CHECK(lines[1]["http_status"].is_null());
+    CHECK(lines[1]["error"].get<std::string>().find("onnect") != std::string::npos);
+    auto text = run_pexec({"--mode", mode, ":::", refused});
+    CHECK(text.out.starts_with("000 0 "));
+  }
+}
+
+TEST_CASE("--kind: auto mixes shell and URL jobs; url refuses other items and schemes") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto mixed = fetch(mode, {":::", server.url("/ok"), "echo shell"}, 0);
+    CHECK(mixed[0]["kind"] == "url");
+    CHECK(mixed[1]["kind"] == "shell");
+    CHECK(mixed[1]["stdout"] == "shell\n");
+    auto strict = fetch(mode, {"--kind", "url", ":::", "echo shell", "file:///etc/passwd", "ftp://127.0.0.1/x",
+                               server.url("/ok")},
+                        1);
+    CHECK(strict[0]["status"] == "error");
+    CHECK(strict[1]["status"] == "error");
+    CHECK(strict[2]["status"] == "error");
+    CHECK(strict[3]["status"] == "ok");
+  }
+  CHECK(run_pexec({"--kind", "url", "echo", ":::", "x"}).status == 2);
+}
+
+TEST_CASE("first-completed and first-exception stop the other fetches") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto start = std::chrono::steady_clock::now();
+    auto first = fetch(mode, {"-j", "3", "-w", "first-completed", ":::", server.url("/slow"), server.url("/ok"),
+                              server.url("/slow")},
+                       0);
+    CHECK(seconds_since(start) < 4);
+    CHECK(first[0]["status"] == "killed");
+    CHECK(first[1]["status"] == "ok");
+    CHECK(first[2]["status"] == "killed");
+    start = std::chrono::steady_clock::now();
+    auto failing = fetch(mode, {"-j", "2", "-w", "first-exception", ":::", server.url("/slow"), server.url("/missing")},
+                         1);
+    CHECK(seconds_since(start) < 4);
+    CHECK(failing[0]["status"] == "killed");
+    CHECK(failing[1]["status"] == "failed");
+  }
+}
+
+TEST_CASE("--deadline stops fetches: exit 124") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto r = run_pexec({"--mode", mode, "--deadline", "0.5", ":::", server.url("/slow"), server.url("/ok")});
+    CHECK(r.status == 124);
+    CHECK(r.err.find("pexec: 1 (of 2) jobs unfinished") != std::string::npos);
+  }
+}
+
+TEST_CASE("--output-dir saves bodies as SEQ-NAME inside the directory only") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    char dir[] = "/tmp/pexec-out-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::string inside = std::string(dir) + "/inside";
+    std::filesystem::create_directory(inside);
+    fetch(mode, {"--output-dir", inside, ":::", server.url("/ok"), server.url("/ok/..%2F..%2Fescape"),
+                 server.url("/a/../../outside"), server.url("/?q=1")},
+          1);
+    std::set<std::string> names;
+    for (auto& entry : std::filesystem::directory_iterator(inside)) names.insert(entry.path().filename());
+    CHECK(names == std::set<std::string>{"1-ok", "2-.._2F.._2Fescape", "3-outside", "4-index"});
+    std::ifstream saved(inside + "/1-ok");
+    std::string body((std::istreambuf_iterator<char>(saved)), std::istreambuf_iterator<char>());
+    CHECK(body == "hello world");
+    CHECK(std::distance(std::filesystem::directory_iterator(dir), std::filesystem::directory_iterator()) == 1);
+    std::filesystem::remove_all(dir);
+  }
+  CHECK(run_pexec({"--output-dir", "/nonexistent/dir", ":::", server.url("/ok")}).status == 2);
+}
+
+TEST_CASE("--method HEAD and -H headers") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto head = fetch(mode, {"--method", "HEAD", ":::", server.url("/ok")}, 0)[0];
+    CHECK(head["http_status"] == 200);
+    CHECK(head["bytes"] == 0);
+    auto header = fetch(mode, {"-H", "X-Pexec-Test: twelve chars", ":::", server.url("/header")}, 0)[0];
+    CHECK(header["bytes"] == 12);
+  }
+}
+
+TEST_CASE("each worker reuses its connection between jobs") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    char dir[] = "/tmp/pexec-port-XXXXXX";
+    REQUIRE(mkdtemp(dir));
+    std::vector<std::string> args{"-j", "1", "--output-dir", dir, ":::"};
+    for (int i = 0; i < 10; ++i) args.push_back(server.url("/port"));
+    fetch(mode, args, 0);
+    std::set<std::string> ports;
+    for (auto& entry : std::filesystem::directory_iterator(dir)) {
+      std::ifstream file(entry.path());
+      std::string port;
+      file >> port;
+      ports.insert(port);
+    }
+    CHECK(ports.size() == 1);  // ten requests, one connection
+    std::filesystem::remove_all(dir);
+  }
+}
