@@ -57,6 +57,7 @@ struct UrlOptions {
   std::string output_dir;                  // --output-dir; empty: bodies are counted, not kept
   std::optional<std::int64_t> max_bytes;   // --max-bytes
   int retries = 0;                         // --retries
+  friend bool operator==(const UrlOptions&, const UrlOptions&) = default;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir,
                                    max_bytes, retries)

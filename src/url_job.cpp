@@ -56,18 +56,57 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 // Called by libcurl about once a second when idle, more often while data flows.
 int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return running_jobs_stop().raised() ? 1 : 0; }
 
-struct CurlHandle {
-  CURL* curl;
-  CurlHandle() {
-    static std::once_flag initialised;
-    std::call_once(initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    curl = curl_easy_init();
-  }
-  ~CurlHandle() { curl_easy_cleanup(curl); }
-};
-
 struct SlistDeleter {
   void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+
+/// A worker's curl handle: its connections are reused between jobs. Options that are the same
+/// for every job of a run are set once (libcurl copies and parses them, which is most of its
+/// per-request cost); only the URL and the body sink change per job.
+class CurlHandle {
+ public:
+  CurlHandle() {
+    static std::once_flag initialised;  // curl_global_init only once the first URL job appears
+    std::call_once(initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+    curl_ = curl_easy_init();
+  }
+  ~CurlHandle() { curl_easy_cleanup(curl_); }
+
+  CURL* configured_for(const JobSpec& spec) {
+    if (configured_ && options_ == spec.url && timeout_ == spec.timeout) return curl_;
+    const UrlOptions& url = spec.url;
+    curl_easy_reset(curl_);  // keeps the connection cache: reuse survives the reset
+    headers_.reset();
+    for (const std::string& header : url.headers) headers_.reset(curl_slist_append(headers_.release(), header.c_str()));
+    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(curl_, CURLOPT_MAXREDIRS, url.max_redirects);
+    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "pexec/0.1.0");
+    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
+    if (url.method == "HEAD") curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
+    if (spec.timeout) curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*spec.timeout * 1000)));
+    if (url.connect_timeout) {
+      curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(*url.connect_timeout * 1000)));
+    }
+    if (url.max_bytes) curl_easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(*url.max_bytes));
+    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
+    options_ = url;
+    timeout_ = spec.timeout;
+    configured_ = true;
+    return curl_;
+  }
+
+ private:
+  CURL* curl_;
+  std::unique_ptr<curl_slist, SlistDeleter> headers_;
+  bool configured_ = false;
+  UrlOptions options_;
+  std::optional<double> timeout_;
 };
 
 /// The outcome of one attempt.
@@ -79,32 +118,16 @@ struct Attempt {
   std::string message;
 };
 
-Attempt fetch_once(CURL* curl, const JobSpec& spec, JobResult& result) {
+Attempt fetch_once(CurlHandle& handle, const JobSpec& spec, JobResult& result) {
   Attempt attempt;
-  const UrlOptions& url = spec.url;
-  curl_easy_reset(curl);  // keeps the connection cache: reuse survives the reset
+  CURL* curl = handle.configured_for(spec);
   char error_text[CURL_ERROR_SIZE] = "";
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  for (const std::string& header : url.headers) headers.reset(curl_slist_append(headers.release(), header.c_str()));
   curl_easy_setopt(curl, CURLOPT_URL, spec.input.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, url.max_redirects);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "pexec/0.1.0");
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers.get());
-  if (url.method == "HEAD") curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (spec.timeout) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*spec.timeout * 1000)));
-  if (url.connect_timeout) {
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(*url.connect_timeout * 1000)));
-  }
-  if (url.max_bytes) curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(*url.max_bytes));
-  attempt.body.max_bytes = url.max_bytes;
-  if (!url.output_dir.empty()) {
-    std::string path = url.output_dir + "/" + output_file_name(spec.seq, spec.input);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt.body);
+  attempt.body.max_bytes = spec.url.max_bytes;
+  if (!spec.url.output_dir.empty()) {
+    std::string path = spec.url.output_dir + "/" + output_file_name(spec.seq, spec.input);
     attempt.body.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (attempt.body.fd < 0) {
       attempt.code = CURLE_WRITE_ERROR;
@@ -112,12 +135,9 @@ Attempt fetch_once(CURL* curl, const JobSpec& spec, JobResult& result) {
       return attempt;
     }
   }
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt.body);
-  curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-  curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 
   attempt.code = curl_easy_perform(curl);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // error_text goes out of scope
   if (attempt.body.fd >= 0) ::close(attempt.body.fd);
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &attempt.http_status);
   curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &attempt.retry_after);
@@ -186,7 +206,7 @@ JobResult run_url_job(const JobSpec& spec, const std::string& worker) {
   Attempt attempt;
   while (true) {
     ++result.attempts;
-    attempt = fetch_once(handle.curl, spec, result);
+    attempt = fetch_once(handle, spec, result);
     if (!worth_retrying(attempt) || result.attempts > spec.url.retries) break;
     // Exponential backoff from 0.1 s, or what the server asked for with Retry-After.
     double wait = attempt.retry_after > 0 ? static_cast<double>(attempt.retry_after)

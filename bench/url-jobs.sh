@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# URL-job benchmark: pexec (thread and process mode) side by side with wget2, curl --parallel
+# and xargs -P N -n 50 curl, fetching 5000 URLs of a 1 KB file from a private nginx on
+# 127.0.0.1:18931, at N = 8 and 32, in one run. Prints wall times, requests/s and ratios to wget2.
+#   bash bench/url-jobs.sh [path/to/pexec]          (needs bench/install-bench-deps)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+pexec=${1:-$here/../build/pexec}
+work=$(mktemp -d)
+mkdir -p "$work/www" "$work/tmp"
+head -c 1024 /dev/zero | tr '\0' x > "$work/www/f1k"
+nginx -p "$work" -c "$here/nginx.conf"
+trap 'nginx -p "$work" -c "$here/nginx.conf" -s stop; rm -rf "$work"' EXIT
+for _ in $(seq 50); do curl -fso /dev/null http://127.0.0.1:18931/f1k && break; sleep 0.1; done
+
+count=5000
+for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls"
+{ echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls"; } > "$work/curl.config"
+
+time_cmd() {
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$work/out" 2> "$work/err" || true
+  read -r secs rss < <(tail -1 "$work/t")
+  printf '%s %s %s\n' "$label" "$secs" "$rss"
+}
+
+for n in 8 32; do
+  echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n"
+  {
+    time_cmd wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
+    time_cmd pexec         sh -c "'$pexec' -j $n < '$work/urls'"
+    time_cmd pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
+    time_cmd curl-parallel curl --parallel --parallel-max $n -K "$work/curl.config"
+    time_cmd xargs-curl    sh -c "xargs -P $n -n 50 curl -s < '$work/urls'"
+  } | awk -v count=$count '
+    { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
+    END { printf "%-14s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
+          for (i=1;i<=NR;i++) printf "%-14s %8.3f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
+done
+grep -c '^200 ' "$work/out" > /dev/null || true
