@@ -1,5 +1,6 @@
 #include "job.hpp"
 
+#include <chrono>
 #include <ctime>
 
 namespace pexec::cli {
@@ -60,6 +61,15 @@ void from_json(const nlohmann::json& j, JobResult& r) {
   j.at("content_type").get_to(r.content_type);
   j.at("effective_url").get_to(r.effective_url);
   j.at("attempts").get_to(r.attempts);
+}
+
+JobResult started_result(const JobSpec& spec, const std::string& worker) {
+  JobResult result = unstarted_result(spec, JobStatus::error);
+  result.worker = worker;
+  result.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  return result;
 }
 
 JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error) {

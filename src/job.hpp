@@ -100,6 +100,9 @@ struct JobResult {
 void to_json(nlohmann::json& j, const JobResult& result);
 void from_json(const nlohmann::json& j, JobResult& result);
 
+/// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
+JobResult started_result(const JobSpec& spec, const std::string& worker);
+
 /// A result for a job that never ran (status cancelled) or whose worker was lost.
 JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error = {});
 

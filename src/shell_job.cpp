@@ -99,14 +99,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }  // namespace
 
 JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker) {
-  JobResult result;
-  result.seq = spec.seq;
-  result.input = spec.input;
+  JobResult result = started_result(spec, worker);
   result.command = expand_command(spec.command_template, spec.input, spec.seq, slot);
-  result.worker = worker;
-  result.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
   auto started = std::chrono::steady_clock::now();
 
   int out[2], err[2];

@@ -183,14 +183,7 @@ std::string output_file_name(std::uint64_t seq, std::string_view url) {
 }
 
 JobResult run_url_job(const JobSpec& spec, const std::string& worker) {
-  JobResult result;
-  result.seq = spec.seq;
-  result.input = spec.input;
-  result.kind = "url";
-  result.worker = worker;
-  result.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  JobResult result = started_result(spec, worker);
   auto started = std::chrono::steady_clock::now();
   auto finish = [&](JobStatus status) -> JobResult {
     result.status = status;

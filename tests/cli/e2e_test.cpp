@@ -14,28 +14,15 @@
 #include <nlohmann/json.hpp>
 
 #include "pexec_process.hpp"
+#include "process_alive.hpp"
 
 namespace {
 const std::vector<std::string> kModes{"thread", "process"};
 
-std::vector<nlohmann::json> json_lines(const std::string& text) {
-  std::vector<nlohmann::json> lines;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    std::size_t end = text.find('\n', start);
-    REQUIRE(end != std::string::npos);
-    lines.push_back(nlohmann::json::parse(text.substr(start, end - start)));
-    start = end + 1;
-  }
-  return lines;
-}
 std::map<int, std::string> status_by_seq(const std::vector<nlohmann::json>& lines) {
   std::map<int, std::string> statuses;
   for (const auto& line : lines) statuses[line["seq"].get<int>()] = line["status"].get<std::string>();
   return statuses;
-}
-bool process_alive(const std::string& command) {
-  return std::system(("pgrep -f '[" + command.substr(0, 1) + "]" + command.substr(1) + "' > /dev/null").c_str()) == 0;
 }
 std::vector<std::string> with_mode(const std::string& mode, std::vector<std::string> args) {
   args.insert(args.begin(), {"--mode", mode});
@@ -150,7 +137,7 @@ TEST_CASE("--return-when first-completed stops the others after the first job fi
     auto r = run_pexec(with_mode(mode, {"-j", "3", "--format", "jsonl", "-w", "first-completed", ":::", "sleep 93.1",
                                         "echo quick", "sleep 93.1"}));
     CHECK(r.status == 0);
-    auto lines = json_lines(r.out);
+    auto lines = parse_json_lines(r.out);
     REQUIRE(lines.size() == 3);
     CHECK(lines[0]["seq"] == 2);
     CHECK(lines[0]["stdout"] == "quick\n");
@@ -167,7 +154,7 @@ TEST_CASE("--return-when first-exception stops at the first failure; like all wh
     auto r = run_pexec(with_mode(mode, {"-j", "2", "--format", "jsonl", "-w", "first-exception", ":::", "sleep 93.3",
                                         "sleep 0.2; exit 3", "echo never-started", "echo never-either"}));
     CHECK(r.status == 1);
-    auto statuses = status_by_seq(json_lines(r.out));
+    auto statuses = status_by_seq(parse_json_lines(r.out));
     CHECK(statuses[1] == "killed");
     CHECK(statuses[2] == "failed");
     CHECK(statuses.size() == 4);
@@ -185,7 +172,7 @@ TEST_CASE("--let-running-finish waits for running jobs and cancels the rest") {
                                         "--let-running-finish", ":::", "sleep 0.5; echo done", "exit 1", "sleep 0.3",
                                         "sleep 0.3", "sleep 0.3", "sleep 0.3", "sleep 0.3"}));
     CHECK(r.status == 1);
-    auto lines = json_lines(r.out);
+    auto lines = parse_json_lines(r.out);
     REQUIRE(lines.size() == 7);
     CHECK(lines[0]["status"] == "ok");  // running when the failure came: allowed to finish
     CHECK(lines[0]["stdout"] == "done\n");
@@ -218,7 +205,7 @@ TEST_CASE("JSON lines: one object per job, parseable whatever the jobs print") {
                                         "echo err >&2; exit 2"}));
     CHECK(r.status == 1);
     CHECK(r.err.empty());
-    auto lines = json_lines(r.out);
+    auto lines = parse_json_lines(r.out);
     REQUIRE(lines.size() == 2);
     CHECK(lines[0]["stdout"] == "bin\xEF\xBF\xBD\xEF\xBF\xBD \x01 \"q\"");
     CHECK(lines[0]["status"] == "ok");
@@ -287,7 +274,7 @@ TEST_CASE("--max-tasks-per-child replaces process workers") {
   auto r = run_pexec({"--mode", "process", "-j", "1", "--max-tasks-per-child", "2", "-k", "--format", "jsonl", ":::",
                       "true", "true", "true", "true", "true"});
   CHECK(r.status == 0);
-  auto lines = json_lines(r.out);
+  auto lines = parse_json_lines(r.out);
   REQUIRE(lines.size() == 5);
   std::vector<std::string> workers;
   for (auto& line : lines) workers.push_back(line["worker"]);

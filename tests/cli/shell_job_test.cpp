@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "process_alive.hpp"
 #include "shell_job.hpp"
 
 using namespace pexec::cli;
@@ -14,11 +15,6 @@ using namespace pexec::cli;
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
   return run_shell_job(JobSpec{1, line, JobKind::shell, "", timeout, grace, {}}, 1, "test");
-}
-/// Whether a process whose command line contains `command` is alive ("[s]leep": so that the
-/// pgrep's own shell, whose command line holds the pattern, does not match itself).
-bool process_alive(const std::string& command) {
-  return std::system(("pgrep -f '[" + command.substr(0, 1) + "]" + command.substr(1) + "' > /dev/null").c_str()) == 0;
 }
 }  // namespace
 

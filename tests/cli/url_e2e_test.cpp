@@ -24,14 +24,7 @@ std::vector<nlohmann::json> fetch(const std::string& mode, std::vector<std::stri
   auto r = run_pexec(args);
   CHECK(r.status == expected_status);
   CHECK(r.err.empty());
-  std::vector<nlohmann::json> lines;
-  std::size_t start = 0;
-  while (start < r.out.size()) {
-    std::size_t end = r.out.find('\n', start);
-    lines.push_back(nlohmann::json::parse(r.out.substr(start, end - start)));
-    start = end + 1;
-  }
-  return lines;
+  return parse_json_lines(r.out);
 }
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

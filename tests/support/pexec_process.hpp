@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 extern char** environ;
 
 class PexecProcess {
@@ -128,4 +130,17 @@ inline PexecRun run_pexec(const std::vector<std::string>& args, const std::strin
   if (!input.empty()) process.write_stdin(input);
   int status = process.wait();
   return {process.out, process.err, status};
+}
+
+/// The objects of a JSON lines text, one per line.
+inline std::vector<nlohmann::json> parse_json_lines(const std::string& text) {
+  std::vector<nlohmann::json> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    std::size_t end = text.find('\n', start);
+    if (end == std::string::npos) throw std::runtime_error("JSON lines text without a final newline");
+    lines.push_back(nlohmann::json::parse(text.substr(start, end - start)));
+    start = end + 1;
+  }
+  return lines;
 }
