@@ -81,12 +81,14 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   std::string mode = "thread", return_when = "all", format = "text", kind = "auto";
   auto last = CLI::MultiOptionPolicy::TakeLast;
   app.add_option("-a,--arg-file", options.arg_files, "Read items from FILE (repeatable; - is stdin)")
-      ->allow_extra_args(false);  // one FILE per -a: the next word may start COMMAND
+      ->allow_extra_args(false)  // one FILE per -a: the next word may start COMMAND
+      ->type_name("FILE");
   app.add_flag("-0,--null", options.null_separated, "Items are separated by NUL, not newline");
   app.add_option("-m,--mode", mode, "Run jobs from a thread pool or a process pool")
       ->transform(CLI::IsMember({"thread", "process"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_option("-j,--jobs", options.jobs, "Number of workers (default: the pool's default)")
+      ->type_name("N")
       ->check(CLI::Range(1, 100000))
       ->multi_option_policy(last);
   app.add_option("--max-tasks-per-child", options.max_tasks_per_child,
@@ -117,7 +119,8 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->transform(CLI::IsMember({"GET", "HEAD"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_option("-H,--header", options.url.headers, "Add 'Name: value' to every request (repeatable)")
-      ->allow_extra_args(false);
+      ->allow_extra_args(false)
+      ->type_name("HEADER");
   app.add_option("--max-redirects", options.url.max_redirects, "Follow at most N redirects (default 10)")
       ->check(CLI::Range(0, 1000))
       ->multi_option_policy(last);
@@ -125,6 +128,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(seconds(false))
       ->multi_option_policy(last);
   app.add_option("--output-dir", options.url.output_dir, "Save each body in DIR as SEQ-NAME (see pexec(1))")
+      ->type_name("DIR")
       ->multi_option_policy(last);
   app.add_option("--max-bytes", options.url.max_bytes, "Fail a URL job whose body exceeds N bytes")
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
