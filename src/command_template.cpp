@@ -34,12 +34,14 @@ std::string_view without_extension(std::string_view path) {
 }
 
 // dash's builtins and reserved words: running these without a shell would change the result.
-constexpr std::array<std::string_view, 46> kShellWords = {
+// true and false are not listed: /usr/bin/true and /usr/bin/false give the same exit status,
+// except that coreutils answers --help and --version (checked below).
+constexpr std::array<std::string_view, 44> kShellWords = {
     ".",     ":",      "[",       "alias", "bg",       "break", "cd",     "chdir", "command", "continue",
-    "echo",  "eval",   "exec",    "exit",  "export",   "false", "fc",     "fg",    "getopts", "hash",
-    "jobs",  "kill",   "local",   "printf", "pwd",     "read",  "readonly", "return", "set",  "shift",
-    "test",  "times",  "trap",    "true",  "type",     "ulimit", "umask", "unalias", "unset", "wait",
-    "if",    "for",    "while",   "until", "case",     "source"};
+    "echo",  "eval",   "exec",    "exit",  "export",   "fc",    "fg",     "getopts", "hash",  "jobs",
+    "kill",  "local",  "printf",  "pwd",   "read",     "readonly", "return", "set", "shift", "test",
+    "times", "trap",   "type",    "ulimit", "umask",   "unalias", "unset", "wait",  "if",     "for",
+    "while", "until",  "case",    "source"};
 
 }  // namespace
 
@@ -119,6 +121,11 @@ std::optional<std::vector<std::string>> split_simple_command(std::string_view li
   const std::string& first = words.front();
   if (first.empty() || first.find('=') != std::string::npos) return std::nullopt;
   if (std::find(kShellWords.begin(), kShellWords.end(), first) != kShellWords.end()) return std::nullopt;
+  if (first == "true" || first == "false") {
+    for (const std::string& word : words) {
+      if (word == "--help" || word == "--version") return std::nullopt;
+    }
+  }
   return words;
 }
 

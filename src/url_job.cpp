@@ -1,6 +1,5 @@
 #include "url_job.hpp"
 
-#include <curl/curl.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -11,8 +10,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
-#include <mutex>
 
+#include "curl_library.hpp"
 #include "stop_signal.hpp"
 
 namespace pexec::cli {
@@ -57,7 +56,8 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
 int on_progress(void*, curl_off_t, curl_off_t, curl_off_t, curl_off_t) { return running_jobs_stop().raised() ? 1 : 0; }
 
 struct SlistDeleter {
-  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+  const CurlLibrary* curl;
+  void operator()(curl_slist* list) const { curl->slist_free_all(list); }
 };
 
 /// A worker's curl handle: its connections are reused between jobs. Options that are the same
@@ -65,36 +65,33 @@ struct SlistDeleter {
 /// per-request cost); only the URL and the body sink change per job.
 class CurlHandle {
  public:
-  CurlHandle() {
-    static std::once_flag initialised;  // curl_global_init only once the first URL job appears
-    std::call_once(initialised, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-    curl_ = curl_easy_init();
-  }
-  ~CurlHandle() { curl_easy_cleanup(curl_); }
+  explicit CurlHandle(const CurlLibrary& library) : lib_(library), curl_(lib_.easy_init()), headers_(nullptr, {&lib_}) {}
+  ~CurlHandle() { lib_.easy_cleanup(curl_); }
+  const CurlLibrary& lib() const { return lib_; }
 
   CURL* configured_for(const JobSpec& spec) {
     if (configured_ && options_ == spec.url && timeout_ == spec.timeout) return curl_;
     const UrlOptions& url = spec.url;
-    curl_easy_reset(curl_);  // keeps the connection cache: reuse survives the reset
+    lib_.easy_reset(curl_);  // keeps the connection cache: reuse survives the reset
     headers_.reset();
-    for (const std::string& header : url.headers) headers_.reset(curl_slist_append(headers_.release(), header.c_str()));
-    curl_easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
-    curl_easy_setopt(curl_, CURLOPT_MAXREDIRS, url.max_redirects);
-    curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
-    curl_easy_setopt(curl_, CURLOPT_USERAGENT, "pexec/0.1.0");
-    curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
-    if (url.method == "HEAD") curl_easy_setopt(curl_, CURLOPT_NOBODY, 1L);
-    if (spec.timeout) curl_easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*spec.timeout * 1000)));
+    for (const std::string& header : url.headers) headers_.reset(lib_.slist_append(headers_.release(), header.c_str()));
+    lib_.easy_setopt(curl_, CURLOPT_PROTOCOLS_STR, "http,https");
+    lib_.easy_setopt(curl_, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    lib_.easy_setopt(curl_, CURLOPT_FOLLOWLOCATION, 1L);
+    lib_.easy_setopt(curl_, CURLOPT_MAXREDIRS, url.max_redirects);
+    lib_.easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    lib_.easy_setopt(curl_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    lib_.easy_setopt(curl_, CURLOPT_USERAGENT, "pexec/0.1.0");
+    lib_.easy_setopt(curl_, CURLOPT_HTTPHEADER, headers_.get());
+    if (url.method == "HEAD") lib_.easy_setopt(curl_, CURLOPT_NOBODY, 1L);
+    if (spec.timeout) lib_.easy_setopt(curl_, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*spec.timeout * 1000)));
     if (url.connect_timeout) {
-      curl_easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(*url.connect_timeout * 1000)));
+      lib_.easy_setopt(curl_, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(*url.connect_timeout * 1000)));
     }
-    if (url.max_bytes) curl_easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(*url.max_bytes));
-    curl_easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
-    curl_easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
+    if (url.max_bytes) lib_.easy_setopt(curl_, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(*url.max_bytes));
+    lib_.easy_setopt(curl_, CURLOPT_WRITEFUNCTION, on_body);
+    lib_.easy_setopt(curl_, CURLOPT_NOPROGRESS, 0L);
+    lib_.easy_setopt(curl_, CURLOPT_XFERINFOFUNCTION, on_progress);
     options_ = url;
     timeout_ = spec.timeout;
     configured_ = true;
@@ -102,6 +99,7 @@ class CurlHandle {
   }
 
  private:
+  const CurlLibrary& lib_;
   CURL* curl_;
   std::unique_ptr<curl_slist, SlistDeleter> headers_;
   bool configured_ = false;
@@ -121,10 +119,11 @@ struct Attempt {
 Attempt fetch_once(CurlHandle& handle, const JobSpec& spec, JobResult& result) {
   Attempt attempt;
   CURL* curl = handle.configured_for(spec);
+  const CurlLibrary& lib = handle.lib();
   char error_text[CURL_ERROR_SIZE] = "";
-  curl_easy_setopt(curl, CURLOPT_URL, spec.input.c_str());
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &attempt.body);
+  lib.easy_setopt(curl, CURLOPT_URL, spec.input.c_str());
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text);
+  lib.easy_setopt(curl, CURLOPT_WRITEDATA, &attempt.body);
   attempt.body.max_bytes = spec.url.max_bytes;
   if (!spec.url.output_dir.empty()) {
     std::string path = spec.url.output_dir + "/" + output_file_name(spec.seq, spec.input);
@@ -136,16 +135,16 @@ Attempt fetch_once(CurlHandle& handle, const JobSpec& spec, JobResult& result) {
     }
   }
 
-  attempt.code = curl_easy_perform(curl);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // error_text goes out of scope
+  attempt.code = lib.easy_perform(curl);
+  lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);  // error_text goes out of scope
   if (attempt.body.fd >= 0) ::close(attempt.body.fd);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &attempt.http_status);
-  curl_easy_getinfo(curl, CURLINFO_RETRY_AFTER, &attempt.retry_after);
+  lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &attempt.http_status);
+  lib.easy_getinfo(curl, CURLINFO_RETRY_AFTER, &attempt.retry_after);
   char* text = nullptr;
-  if (curl_easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text) result.content_type = text;
+  if (lib.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text) result.content_type = text;
   else result.content_type.clear();
-  if (curl_easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) result.effective_url = text;
-  if (attempt.code != CURLE_OK) attempt.message = error_text[0] ? error_text : curl_easy_strerror(attempt.code);
+  if (lib.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) result.effective_url = text;
+  if (attempt.code != CURLE_OK) attempt.message = error_text[0] ? error_text : lib.easy_strerror(attempt.code);
   return attempt;
 }
 
@@ -195,7 +194,13 @@ JobResult run_url_job(const JobSpec& spec, const std::string& worker) {
     return finish(JobStatus::error);
   }
 
-  thread_local CurlHandle handle;  // one per worker thread or process: its connections are reused
+  std::string load_error;
+  const CurlLibrary* library = curl_library(load_error);
+  if (!library) {
+    result.error = load_error;
+    return finish(JobStatus::error);
+  }
+  thread_local CurlHandle handle(*library);  // one per worker thread or process: connections are reused
   Attempt attempt;
   while (true) {
     ++result.attempts;
