@@ -17,10 +17,12 @@ count=5000
 for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls"
 { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls"; } > "$work/curl.config"
 
-time_cmd() {
+time_cmd() {  # the median of 3 runs, so that one noisy run does not decide a ratio
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/t" "$@" > "$work/out" 2> "$work/err" || true
-  read -r secs rss < <(tail -1 "$work/t")
+  for run in 1 2 3; do
+    /usr/bin/time -f "%e %M" -o "$work/t$run" "$@" > "$work/out" 2> "$work/err" || true
+  done
+  read -r secs rss < <(tail -qn1 "$work/t1" "$work/t2" "$work/t3" | sort -n | sed -n 2p)
   printf '%s %s %s\n' "$label" "$secs" "$rss"
 }
 

@@ -102,7 +102,7 @@ int Scheduler::run(JobListReader reader) {
     }
   }
 
-  begin_stop(StopReason::none);  // releases the reader thread if it still waits
+  stop_reading();  // the reader thread may still wait for room or input
   reader_thread.join();
   if (stop_reason_ == StopReason::input_error) {
     write_fully(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
@@ -181,10 +181,14 @@ void Scheduler::report(const JobResult& result) {
 }
 
 void Scheduler::begin_stop(StopReason reason) {
-  if (reason != StopReason::none && stop_reason_ == StopReason::none) {
-    stop_reason_ = reason;
-    executor_.stop(options_.let_running_finish);
-  }
+  if (stop_reason_ != StopReason::none) return;
+  stop_reason_ = reason;
+  executor_.stop(options_.let_running_finish);
+  // Items already read are jobs too: submit() reports them as cancelled from now on.
+  for (std::string& item : stop_reading()) submit(std::move(item));
+}
+
+std::deque<std::string> Scheduler::stop_reading() {
   std::deque<std::string> unread;
   {
     std::lock_guard lock(mutex_);
@@ -193,8 +197,7 @@ void Scheduler::begin_stop(StopReason reason) {
     space_.notify_all();
   }
   reader_stop_.raise();
-  // Items already read are jobs too: they are reported as cancelled.
-  for (std::string& item : unread) submit(std::move(item));
+  return unread;
 }
 
 int Scheduler::exit_status() const {

@@ -52,6 +52,8 @@ class Scheduler {
   void handle(const JobResult& result);
   void report(const JobResult& result);
   void begin_stop(StopReason reason);
+  /// Ends the reader thread's work; returns the items it read that were not taken yet.
+  std::deque<std::string> stop_reading();
   int exit_status() const;
 
   const Options& options_;
