@@ -14,16 +14,7 @@ seq 2000 > "$work/items"
 sed 's/^/i=/; s/$/; true/' "$work/items" > "$work/lines"   # shell syntax: every tool needs sh -c
 seq 200 > "$work/200"
 
-# time_cmd LABEL CMD...: wall seconds and peak RSS (KB) of CMD. Its output goes to a file, as a
-# user's would: to /dev/null, xargs' jobs would skip the write that every grouping tool must do.
-time_cmd() {  # the median of 3 runs, so that one noisy run does not decide a ratio
-  local label=$1; shift
-  for run in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$work/t$run" "$@" > "$work/out" 2> "$work/err" || true
-  done
-  read -r secs rss < <(tail -qn1 "$work/t1" "$work/t2" "$work/t3" | sort -n | sed -n 2p)
-  printf '%s %s %s\n' "$label" "$secs" "$rss"
-}
+source "$here/timing.sh"
 
 report() {  # report TITLE JOBS: the timings on stdin, with jobs/s and the ratio to the floor
   local title=$1 jobs=$2

@@ -17,14 +17,7 @@ count=5000
 for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls"
 { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls"; } > "$work/curl.config"
 
-time_cmd() {  # the median of 3 runs, so that one noisy run does not decide a ratio
-  local label=$1; shift
-  for run in 1 2 3; do
-    /usr/bin/time -f "%e %M" -o "$work/t$run" "$@" > "$work/out" 2> "$work/err" || true
-  done
-  read -r secs rss < <(tail -qn1 "$work/t1" "$work/t2" "$work/t3" | sort -n | sed -n 2p)
-  printf '%s %s %s\n' "$label" "$secs" "$rss"
-}
+source "$here/timing.sh"
 
 for n in 8 32; do
   echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n"
@@ -39,4 +32,3 @@ for n in 8 32; do
     END { printf "%-14s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
           for (i=1;i<=NR;i++) printf "%-14s %8.3f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
 done
-grep -c '^200 ' "$work/out" > /dev/null || true
