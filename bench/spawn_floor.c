@@ -8,15 +8,15 @@
 #include <string.h>
 #include <sys/wait.h>
 
-extern char **environ;
+extern char** environ;
 
-int main(int argc, char **argv) {
+int main(int argc, char** argv) {
   if (argc < 2) return 2;
   int limit = atoi(argv[1]), running = 0, failed = 0;
-  char *line = NULL;
+  char* line = NULL;
   size_t cap = 0;
   ssize_t n;
-  char *args[64];
+  char* args[64];
   while ((n = getline(&line, &cap, stdin)) > 0) {
     if (line[n - 1] == '\n') line[n - 1] = '\0';
     int k = 0;

@@ -37,11 +37,10 @@ std::string_view without_extension(std::string_view path) {
 // true and false are not listed: /usr/bin/true and /usr/bin/false give the same exit status,
 // except that coreutils answers --help and --version (checked below).
 constexpr std::array<std::string_view, 44> kShellWords = {
-    ".",     ":",      "[",       "alias", "bg",       "break", "cd",     "chdir", "command", "continue",
-    "echo",  "eval",   "exec",    "exit",  "export",   "fc",    "fg",     "getopts", "hash",  "jobs",
-    "kill",  "local",  "printf",  "pwd",   "read",     "readonly", "return", "set", "shift", "test",
-    "times", "trap",   "type",    "ulimit", "umask",   "unalias", "unset", "wait",  "if",     "for",
-    "while", "until",  "case",    "source"};
+    ".",      ":",     "[",       "alias",    "bg",     "break", "cd",      "chdir", "command", "continue", "echo",
+    "eval",   "exec",  "exit",    "export",   "fc",     "fg",    "getopts", "hash",  "jobs",    "kill",     "local",
+    "printf", "pwd",   "read",    "readonly", "return", "set",   "shift",   "test",  "times",   "trap",     "type",
+    "ulimit", "umask", "unalias", "unset",    "wait",   "if",    "for",     "while", "until",   "case",     "source"};
 
 }  // namespace
 
@@ -49,14 +48,15 @@ std::string shell_quote(std::string_view text) {
   if (!text.empty() && std::all_of(text.begin(), text.end(), is_safe_char)) return std::string(text);
   std::string quoted = "'";
   for (char c : text) {
-    if (c == '\'') quoted += "'\\''";
-    else quoted += c;
+    if (c == '\'')
+      quoted += "'\\''";
+    else
+      quoted += c;
   }
   return quoted + "'";
 }
 
-std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq,
-                           int slot) {
+std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq, int slot) {
   if (command_template.empty()) return item;
   struct Replacement {
     std::string_view token;

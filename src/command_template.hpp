@@ -17,8 +17,7 @@ std::string shell_quote(std::string_view text);
 /// line); otherwise the template with {} {.} {/} {//} {/.} replaced by the shell-quoted item
 /// (whole, without extension, basename, dirname, basename without extension), {#} by `seq` and
 /// {%} by `slot`. A template with none of these gets the quoted item appended.
-std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq,
-                           int slot);
+std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq, int slot);
 
 /// The argument vector of `line` if running it directly gives the same result as /bin/sh -c:
 /// plain words and single-quoted strings only, and a first word that is no shell builtin,

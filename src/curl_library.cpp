@@ -26,16 +26,14 @@ const CurlLibrary* curl_library(std::string& error) {
       load_error = std::string("cannot load libcurl: ") + ::dlerror();
       return;
     }
-    bool complete = bind(library, "curl_global_init", curl.global_init) &&
-                    bind(library, "curl_easy_init", curl.easy_init) &&
-                    bind(library, "curl_easy_cleanup", curl.easy_cleanup) &&
-                    bind(library, "curl_easy_reset", curl.easy_reset) &&
-                    bind(library, "curl_easy_setopt", curl.easy_setopt) &&
-                    bind(library, "curl_easy_perform", curl.easy_perform) &&
-                    bind(library, "curl_easy_getinfo", curl.easy_getinfo) &&
-                    bind(library, "curl_easy_strerror", curl.easy_strerror) &&
-                    bind(library, "curl_slist_append", curl.slist_append) &&
-                    bind(library, "curl_slist_free_all", curl.slist_free_all);
+    bool complete =
+        bind(library, "curl_global_init", curl.global_init) && bind(library, "curl_easy_init", curl.easy_init) &&
+        bind(library, "curl_easy_cleanup", curl.easy_cleanup) && bind(library, "curl_easy_reset", curl.easy_reset) &&
+        bind(library, "curl_easy_setopt", curl.easy_setopt) && bind(library, "curl_easy_perform", curl.easy_perform) &&
+        bind(library, "curl_easy_getinfo", curl.easy_getinfo) &&
+        bind(library, "curl_easy_strerror", curl.easy_strerror) &&
+        bind(library, "curl_slist_append", curl.slist_append) &&
+        bind(library, "curl_slist_free_all", curl.slist_free_all);
     if (!complete) {
       load_error = "libcurl.so.4 lacks a function pexec needs";
       return;

@@ -7,20 +7,28 @@ namespace pexec::cli {
 
 const char* to_string(JobStatus status) {
   switch (status) {
-    case JobStatus::ok: return "ok";
-    case JobStatus::failed: return "failed";
-    case JobStatus::timeout: return "timeout";
-    case JobStatus::cancelled: return "cancelled";
-    case JobStatus::killed: return "killed";
-    case JobStatus::error: return "error";
+    case JobStatus::ok:
+      return "ok";
+    case JobStatus::failed:
+      return "failed";
+    case JobStatus::timeout:
+      return "timeout";
+    case JobStatus::cancelled:
+      return "cancelled";
+    case JobStatus::killed:
+      return "killed";
+    case JobStatus::error:
+      return "error";
   }
   return "?";
 }
 
 // The wire format between the scheduler and process-mode workers (not pexec's JSON lines).
 void to_json(nlohmann::json& j, const JobSpec& spec) {
-  j = {{"seq", spec.seq},         {"input", spec.input}, {"kind", spec.kind}, {"command_template", spec.command_template},
-       {"timeout", spec.timeout}, {"grace", spec.grace}, {"url", spec.url}};
+  j = {{"seq", spec.seq},         {"input", spec.input},
+       {"kind", spec.kind},       {"command_template", spec.command_template},
+       {"timeout", spec.timeout}, {"grace", spec.grace},
+       {"url", spec.url}};
 }
 
 void from_json(const nlohmann::json& j, JobSpec& spec) {
@@ -34,12 +42,24 @@ void from_json(const nlohmann::json& j, JobSpec& spec) {
 }
 
 void to_json(nlohmann::json& j, const JobResult& r) {
-  j = {{"seq", r.seq},           {"input", r.input},       {"command", r.command},
-       {"kind", r.kind},         {"status", r.status},     {"exit_code", r.exit_code},
-       {"signal", r.signal},     {"start_ms", r.start_ms}, {"duration_s", r.duration_s},
-       {"stdout", r.out},        {"stderr", r.err},        {"worker", r.worker},
-       {"error", r.error},       {"http_status", r.http_status}, {"bytes", r.bytes},
-       {"content_type", r.content_type}, {"effective_url", r.effective_url}, {"attempts", r.attempts}};
+  j = {{"seq", r.seq},
+       {"input", r.input},
+       {"command", r.command},
+       {"kind", r.kind},
+       {"status", r.status},
+       {"exit_code", r.exit_code},
+       {"signal", r.signal},
+       {"start_ms", r.start_ms},
+       {"duration_s", r.duration_s},
+       {"stdout", r.out},
+       {"stderr", r.err},
+       {"worker", r.worker},
+       {"error", r.error},
+       {"http_status", r.http_status},
+       {"bytes", r.bytes},
+       {"content_type", r.content_type},
+       {"effective_url", r.effective_url},
+       {"attempts", r.attempts}};
 }
 
 void from_json(const nlohmann::json& j, JobResult& r) {
@@ -66,9 +86,9 @@ void from_json(const nlohmann::json& j, JobResult& r) {
 JobResult started_result(const JobSpec& spec, const std::string& worker) {
   JobResult result = unstarted_result(spec, JobStatus::error);
   result.worker = worker;
-  result.start_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
+  result.start_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
   return result;
 }
 

@@ -14,12 +14,16 @@ NLOHMANN_JSON_NAMESPACE_BEGIN
 template <class T>
 struct adl_serializer<std::optional<T>> {
   static void to_json(json& j, const std::optional<T>& value) {
-    if (value) j = *value;
-    else j = nullptr;
+    if (value)
+      j = *value;
+    else
+      j = nullptr;
   }
   static void from_json(const json& j, std::optional<T>& value) {
-    if (j.is_null()) value.reset();
-    else value = j.get<T>();
+    if (j.is_null())
+      value.reset();
+    else
+      value = j.get<T>();
   }
 };
 NLOHMANN_JSON_NAMESPACE_END
@@ -50,22 +54,22 @@ NLOHMANN_JSON_SERIALIZE_ENUM(JobKind, {{JobKind::shell, "shell"}, {JobKind::url,
 
 /// How URL jobs fetch (the URL options of the command line).
 struct UrlOptions {
-  std::string method = "GET";              // --method GET|HEAD
-  std::vector<std::string> headers;        // -H/--header "Name: value"
-  long max_redirects = 10;                 // --max-redirects
-  std::optional<double> connect_timeout;   // --connect-timeout
-  std::string output_dir;                  // --output-dir; empty: bodies are counted, not kept
-  std::optional<std::int64_t> max_bytes;   // --max-bytes
-  int retries = 0;                         // --retries
+  std::string method = "GET";             // --method GET|HEAD
+  std::vector<std::string> headers;       // -H/--header "Name: value"
+  long max_redirects = 10;                // --max-redirects
+  std::optional<double> connect_timeout;  // --connect-timeout
+  std::string output_dir;                 // --output-dir; empty: bodies are counted, not kept
+  std::optional<std::int64_t> max_bytes;  // --max-bytes
+  int retries = 0;                        // --retries
   friend bool operator==(const UrlOptions&, const UrlOptions&) = default;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir,
-                                   max_bytes, retries)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes,
+                                   retries)
 
 /// One job to run: the item, its position, and what the worker needs to run it.
 struct JobSpec {
-  std::uint64_t seq = 0;          // 1-based input position
-  std::string input;              // the item as read
+  std::uint64_t seq = 0;  // 1-based input position
+  std::string input;      // the item as read
   JobKind kind = JobKind::shell;
   std::string command_template;   // the COMMAND words joined; empty: the item is the command line
   std::optional<double> timeout;  // --timeout
@@ -94,7 +98,7 @@ struct JobResult {
   std::optional<int> http_status;  // of the final response
   std::int64_t bytes = 0;          // body bytes received
   std::string content_type;
-  std::string effective_url;       // after redirects
+  std::string effective_url;  // after redirects
   int attempts = 0;
 };
 void to_json(nlohmann::json& j, const JobResult& result);

@@ -67,8 +67,10 @@ class ProcessJobExecutor final : public JobExecutor {
       : pool_(jobs, max_tasks_per_child, prepare_job_worker) {}
   Future<JobResult> submit(const JobSpec& spec) override { return pool_.submit(run_job_in_worker, spec); }
   void stop(bool let_running_finish) override {
-    if (let_running_finish) pool_.shutdown(false, true);
-    else pool_.terminate_workers();
+    if (let_running_finish)
+      pool_.shutdown(false, true);
+    else
+      pool_.terminate_workers();
   }
   int workers() const override { return pool_.max_workers(); }
 
@@ -83,7 +85,8 @@ int default_workers(Mode mode) {
 }
 
 std::unique_ptr<JobExecutor> make_job_executor(const Options& options) {
-  if (options.mode == Mode::process) return std::make_unique<ProcessJobExecutor>(options.jobs, options.max_tasks_per_child);
+  if (options.mode == Mode::process)
+    return std::make_unique<ProcessJobExecutor>(options.jobs, options.max_tasks_per_child);
   return std::make_unique<ThreadJobExecutor>(options.jobs);
 }
 

@@ -77,8 +77,10 @@ int main(int argc, char** argv) {
     JobListReader reader = open_job_list(*options, -1);
     auto executor = make_job_executor(*options);
     std::unique_ptr<Reporter> reporter;
-    if (options->format == OutputFormat::jsonl) reporter = std::make_unique<JsonLinesReporter>();
-    else reporter = std::make_unique<TextReporter>(options->tag, options->timeout);
+    if (options->format == OutputFormat::jsonl)
+      reporter = std::make_unique<JsonLinesReporter>();
+    else
+      reporter = std::make_unique<TextReporter>(options->tag, options->timeout);
     Scheduler scheduler(*options, *executor, *reporter);
     std::thread([&scheduler, stop_signals] {
       int signal_number = 0;

@@ -57,9 +57,12 @@ std::string Options::command_template() const {
 
 JobKind Options::kind_of(const std::string& item) const {
   switch (kind) {
-    case KindChoice::shell: return JobKind::shell;
-    case KindChoice::url: return JobKind::url;
-    case KindChoice::automatic: break;
+    case KindChoice::shell:
+      return JobKind::shell;
+    case KindChoice::url:
+      return JobKind::url;
+    case KindChoice::automatic:
+      break;
   }
   return command.empty() && is_url(item) ? JobKind::url : JobKind::shell;
 }
@@ -96,7 +99,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000000000))
       ->multi_option_policy(last);
   app.add_flag("-k,--keep-order", options.keep_order, "Report jobs in input order");
-  app.add_option("-t,--timeout", options.timeout, "Stop a job after SECONDS")->check(seconds(false))->multi_option_policy(last);
+  app.add_option("-t,--timeout", options.timeout, "Stop a job after SECONDS")
+      ->check(seconds(false))
+      ->multi_option_policy(last);
   app.add_option("--grace", options.grace, "Seconds between SIGTERM and SIGKILL when stopping a job (default 1)")
       ->check(seconds(true))
       ->multi_option_policy(last);
@@ -167,7 +172,8 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
                  [](unsigned char c) { return std::toupper(c); });
   if (options.kind == KindChoice::url && !options.command.empty()) throw UsageError("--kind url takes no COMMAND");
   struct stat info;
-  if (!options.url.output_dir.empty() && (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
+  if (!options.url.output_dir.empty() &&
+      (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
     throw UsageError("--output-dir: " + options.url.output_dir + " is not a directory");
   }
   return options;

@@ -18,25 +18,25 @@ enum class OutputFormat { text, jsonl };
 enum class KindChoice { automatic, shell, url };
 
 struct Options {
-  std::vector<std::string> command;                // COMMAND [ARG...]; empty: items are command lines
-  std::optional<std::vector<std::string>> items;   // the ITEMs after :::
-  std::vector<std::string> arg_files;              // -a/--arg-file; stdin when none and no :::
-  bool null_separated = false;                     // -0/--null
-  Mode mode = Mode::thread;                        // -m/--mode
-  std::optional<int> jobs;                         // -j/--jobs; empty: the pool's default
-  std::optional<int> max_tasks_per_child;          // --max-tasks-per-child (process mode)
-  bool keep_order = false;                         // -k/--keep-order
-  std::optional<double> timeout;                   // -t/--timeout, per job
-  double grace = 1.0;                              // --grace
-  std::optional<double> deadline;                  // --deadline, whole run
-  ReturnWhen return_when = ALL_COMPLETED;          // -w/--return-when
-  bool let_running_finish = false;                 // --let-running-finish
-  OutputFormat format = OutputFormat::text;        // --format
-  bool tag = false;                                // --tag
-  bool dry_run = false;                            // --dry-run
-  KindChoice kind = KindChoice::automatic;         // --kind
-  UrlOptions url;                                  // --method, -H, --max-redirects, --connect-timeout,
-                                                   // --output-dir, --max-bytes, --retries
+  std::vector<std::string> command;               // COMMAND [ARG...]; empty: items are command lines
+  std::optional<std::vector<std::string>> items;  // the ITEMs after :::
+  std::vector<std::string> arg_files;             // -a/--arg-file; stdin when none and no :::
+  bool null_separated = false;                    // -0/--null
+  Mode mode = Mode::thread;                       // -m/--mode
+  std::optional<int> jobs;                        // -j/--jobs; empty: the pool's default
+  std::optional<int> max_tasks_per_child;         // --max-tasks-per-child (process mode)
+  bool keep_order = false;                        // -k/--keep-order
+  std::optional<double> timeout;                  // -t/--timeout, per job
+  double grace = 1.0;                             // --grace
+  std::optional<double> deadline;                 // --deadline, whole run
+  ReturnWhen return_when = ALL_COMPLETED;         // -w/--return-when
+  bool let_running_finish = false;                // --let-running-finish
+  OutputFormat format = OutputFormat::text;       // --format
+  bool tag = false;                               // --tag
+  bool dry_run = false;                           // --dry-run
+  KindChoice kind = KindChoice::automatic;        // --kind
+  UrlOptions url;                                 // --method, -H, --max-redirects, --connect-timeout,
+                                                  // --output-dir, --max-bytes, --retries
 
   /// The COMMAND words joined into the template each item is substituted into.
   std::string command_template() const;

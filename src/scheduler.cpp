@@ -53,9 +53,8 @@ int Scheduler::run(JobListReader reader) {
   std::thread reader_thread([&] { read_items(reader); });
   std::optional<std::chrono::steady_clock::time_point> deadline;
   if (options_.deadline) {
-    deadline = std::chrono::steady_clock::now() +
-               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                   std::chrono::duration<double>(*options_.deadline));
+    deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                      std::chrono::duration<double>(*options_.deadline));
   }
 
   while (true) {
@@ -71,8 +70,10 @@ int Scheduler::run(JobListReader reader) {
                (can_submit(0) && !ready_.empty()) || (input_done_ && ready_.empty() && in_flight_.empty()) ||
                (stop_reason_ != StopReason::none && in_flight_.empty());
       };
-      if (deadline && stop_reason_ == StopReason::none) wake_.wait_until(lock, *deadline, has_news);
-      else wake_.wait(lock, has_news);
+      if (deadline && stop_reason_ == StopReason::none)
+        wake_.wait_until(lock, *deadline, has_news);
+      else
+        wake_.wait(lock, has_news);
       completions.swap(completed_);
       signal_number = signal_;
       while (!ready_.empty() && can_submit(items.size())) {
@@ -108,8 +109,8 @@ int Scheduler::run(JobListReader reader) {
     write_fully(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
   }
   if (stop_reason_ == StopReason::deadline) {
-    write_fully(STDERR_FILENO, "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) +
-                                   ") jobs unfinished\n");
+    write_fully(STDERR_FILENO,
+                "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) + ") jobs unfinished\n");
   }
   return exit_status();
 }
@@ -202,14 +203,19 @@ std::deque<std::string> Scheduler::stop_reading() {
 
 int Scheduler::exit_status() const {
   switch (stop_reason_) {
-    case StopReason::signal: return 128 + stop_signal_;
-    case StopReason::deadline: return 124;
-    case StopReason::input_error: return 2;
-    case StopReason::output_closed: return 141;
+    case StopReason::signal:
+      return 128 + stop_signal_;
+    case StopReason::deadline:
+      return 124;
+    case StopReason::input_error:
+      return 2;
+    case StopReason::output_closed:
+      return 141;
     case StopReason::return_when:
       if (options_.return_when == FIRST_COMPLETED) return first_status_ == JobStatus::ok ? 0 : 1;
       return 1;
-    case StopReason::none: break;
+    case StopReason::none:
+      break;
   }
   return any_failed_ ? 1 : 0;
 }

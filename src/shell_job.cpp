@@ -170,7 +170,7 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
   });
   context.restart();
   context.run();
-  stop_watch.release();  // the fd belongs to running_jobs_stop()
+  stop_watch.release();                   // the fd belongs to running_jobs_stop()
   if (stopped_as) ::kill(-pid, SIGKILL);  // stragglers that closed their output
   int status = process.native_exit_code();
   process.detach();  // already reaped: the destructor must not signal a possibly reused pid
@@ -178,8 +178,10 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
   result.duration_s = seconds_since(started);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
-  if (stopped_as) result.status = *stopped_as;
-  else result.status = result.exit_code == 0 ? JobStatus::ok : JobStatus::failed;
+  if (stopped_as)
+    result.status = *stopped_as;
+  else
+    result.status = result.exit_code == 0 ? JobStatus::ok : JobStatus::failed;
   return result;
 }
 

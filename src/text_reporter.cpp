@@ -36,10 +36,14 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
     case JobStatus::timeout:
       std::snprintf(text, sizeof text, "timeout after %gs", timeout_.value_or(0));
       return text;
-    case JobStatus::killed: return "killed by pexec";
-    case JobStatus::error: return r.kind == "url" ? r.error : "could not start: " + r.error;
-    case JobStatus::cancelled: return "cancelled";
-    default: break;
+    case JobStatus::killed:
+      return "killed by pexec";
+    case JobStatus::error:
+      return r.kind == "url" ? r.error : "could not start: " + r.error;
+    case JobStatus::cancelled:
+      return "cancelled";
+    default:
+      break;
   }
   if (r.kind == "url") return r.error;
   if (r.signal) {
@@ -59,8 +63,8 @@ bool TextReporter::report(const JobResult& r) {
                   r.duration_s);
     bool ok = write_fully(STDOUT_FILENO, head + r.input + "\n");
     if (r.status != JobStatus::ok) {
-      write_fully(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " +
-                                     r.input + "\n");
+      write_fully(STDERR_FILENO,
+                  "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
     }
     return ok;
   }
@@ -74,8 +78,8 @@ bool TextReporter::report(const JobResult& r) {
     write_fully(STDERR_FILENO, r.err);
   }
   if (r.status != JobStatus::ok) {
-    std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " +
-                       (r.command.empty() ? r.input : r.command) + "\n";
+    std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) +
+                       "): " + (r.command.empty() ? r.input : r.command) + "\n";
     write_fully(STDERR_FILENO, line);
   }
   return ok;

@@ -65,7 +65,8 @@ struct SlistDeleter {
 /// per-request cost); only the URL and the body sink change per job.
 class CurlHandle {
  public:
-  explicit CurlHandle(const CurlLibrary& library) : lib_(library), curl_(lib_.easy_init()), headers_(nullptr, {&lib_}) {}
+  explicit CurlHandle(const CurlLibrary& library)
+      : lib_(library), curl_(lib_.easy_init()), headers_(nullptr, {&lib_}) {}
   ~CurlHandle() { lib_.easy_cleanup(curl_); }
   const CurlLibrary& lib() const { return lib_; }
 
@@ -141,8 +142,10 @@ Attempt fetch_once(CurlHandle& handle, const JobSpec& spec, JobResult& result) {
   lib.easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &attempt.http_status);
   lib.easy_getinfo(curl, CURLINFO_RETRY_AFTER, &attempt.retry_after);
   char* text = nullptr;
-  if (lib.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text) result.content_type = text;
-  else result.content_type.clear();
+  if (lib.easy_getinfo(curl, CURLINFO_CONTENT_TYPE, &text) == CURLE_OK && text)
+    result.content_type = text;
+  else
+    result.content_type.clear();
   if (lib.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) result.effective_url = text;
   if (attempt.code != CURLE_OK) attempt.message = error_text[0] ? error_text : lib.easy_strerror(attempt.code);
   return attempt;
@@ -207,8 +210,8 @@ JobResult run_url_job(const JobSpec& spec, const std::string& worker) {
     attempt = fetch_once(handle, spec, result);
     if (!worth_retrying(attempt) || result.attempts > spec.url.retries) break;
     // Exponential backoff from 0.1 s, or what the server asked for with Retry-After.
-    double wait = attempt.retry_after > 0 ? static_cast<double>(attempt.retry_after)
-                                          : 0.1 * std::pow(2.0, result.attempts - 1);
+    double wait =
+        attempt.retry_after > 0 ? static_cast<double>(attempt.retry_after) : 0.1 * std::pow(2.0, result.attempts - 1);
     if (!pause_unless_stopped(std::min(wait, 60.0))) return finish(JobStatus::killed);
   }
 

@@ -33,11 +33,16 @@ enum class FutureState { PENDING, RUNNING, CANCELLED, CANCELLED_AND_NOTIFIED, FI
 /// The name Python gives each state in its messages (e.g. "FINISHED: <Future ...>").
 inline const char* state_name(FutureState state) {
   switch (state) {
-    case FutureState::PENDING: return "PENDING";
-    case FutureState::RUNNING: return "RUNNING";
-    case FutureState::CANCELLED: return "CANCELLED";
-    case FutureState::CANCELLED_AND_NOTIFIED: return "CANCELLED_AND_NOTIFIED";
-    case FutureState::FINISHED: return "FINISHED";
+    case FutureState::PENDING:
+      return "PENDING";
+    case FutureState::RUNNING:
+      return "RUNNING";
+    case FutureState::CANCELLED:
+      return "CANCELLED";
+    case FutureState::CANCELLED_AND_NOTIFIED:
+      return "CANCELLED_AND_NOTIFIED";
+    case FutureState::FINISHED:
+      return "FINISHED";
   }
   return "?";
 }
@@ -60,8 +65,7 @@ class Waiter {
 };
 
 inline bool is_done(FutureState s) {
-  return s == FutureState::CANCELLED || s == FutureState::CANCELLED_AND_NOTIFIED ||
-         s == FutureState::FINISHED;
+  return s == FutureState::CANCELLED || s == FutureState::CANCELLED_AND_NOTIFIED || s == FutureState::FINISHED;
 }
 inline bool is_cancelled(FutureState s) {
   return s == FutureState::CANCELLED || s == FutureState::CANCELLED_AND_NOTIFIED;
@@ -195,13 +199,18 @@ class FutureCore : public std::enable_shared_from_this<FutureCore> {
     std::snprintf(address, sizeof address, "%p", static_cast<const void*>(this));
     std::string text = std::string("<Future at ") + address + " state=";
     switch (state_) {
-      case FutureState::PENDING: text += "pending"; break;
-      case FutureState::RUNNING: text += "running"; break;
+      case FutureState::PENDING:
+        text += "pending";
+        break;
+      case FutureState::RUNNING:
+        text += "running";
+        break;
       case FutureState::CANCELLED:
-      case FutureState::CANCELLED_AND_NOTIFIED: text += "cancelled"; break;
+      case FutureState::CANCELLED_AND_NOTIFIED:
+        text += "cancelled";
+        break;
       case FutureState::FINISHED:
-        text += exception_ ? "finished raised " + describe(exception_).type
-                           : "finished returned " + result_type_name();
+        text += exception_ ? "finished raised " + describe(exception_).type : "finished returned " + result_type_name();
         break;
     }
     return text + ">";
@@ -308,15 +317,10 @@ class Future {
   bool set_running_or_notify_cancel() const { return value_->set_running_or_notify_cancel(); }
 
   template <class U = T>
-    requires(!std::is_void_v<U>)
-  void set_result(U value) const {
-    value_->set_result(std::move(value));
-  }
+  requires(!std::is_void_v<U>) void set_result(U value) const { value_->set_result(std::move(value)); }
   template <class U = T>
-    requires std::is_void_v<U>
-  void set_result() const {
-    value_->set_result();
-  }
+  requires std::is_void_v<U>
+  void set_result() const { value_->set_result(); }
   void set_exception(std::exception_ptr error) const { value_->set_exception(std::move(error)); }
 
   /// "<Future at 0x... state=finished returned int>", as Python's repr.

@@ -49,8 +49,10 @@ class MapResults {
     if (submit_next_) {
       try {
         std::optional<Future<Chunk>> future = submit_next_();
-        if (future) futures_.push_back(std::move(*future));
-        else submit_next_ = nullptr;
+        if (future)
+          futures_.push_back(std::move(*future));
+        else
+          submit_next_ = nullptr;
       } catch (...) {
         cancel_remaining();
         throw;
@@ -125,7 +127,8 @@ namespace detail {
 template <class Range>
 class InputCursor {
  public:
-  explicit InputCursor(Range&& range) : view_(std::views::all(std::forward<Range>(range))), it_(std::ranges::begin(view_)) {}
+  explicit InputCursor(Range&& range)
+      : view_(std::views::all(std::forward<Range>(range))), it_(std::ranges::begin(view_)) {}
   bool at_end() const { return it_ == std::ranges::end(view_); }
   decltype(auto) take() {
     decltype(auto) value = *it_;

@@ -53,10 +53,10 @@ class ProcessPoolExecutor {
   /// start of each worker, and if it throws the pool is broken.
   explicit ProcessPoolExecutor(std::optional<int> max_workers = {}, std::optional<int> max_tasks_per_child = {},
                                void (*initializer)() = nullptr)
-      : max_workers_(max_workers.value_or(process_cpu_count())),
-        max_tasks_per_child_(max_tasks_per_child.value_or(0)) {
+      : max_workers_(max_workers.value_or(process_cpu_count())), max_tasks_per_child_(max_tasks_per_child.value_or(0)) {
     if (max_workers_ <= 0) throw std::invalid_argument("max_workers must be greater than 0");
-    if (max_tasks_per_child && *max_tasks_per_child < 1) throw std::invalid_argument("max_tasks_per_child must be >= 1");
+    if (max_tasks_per_child && *max_tasks_per_child < 1)
+      throw std::invalid_argument("max_tasks_per_child must be >= 1");
     if (initializer) initializer_ = detail::registered_name(initializer);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -168,9 +168,8 @@ class ProcessPoolExecutor {
     request["id"] = id;
     request["fn"] = name;
     pending_.emplace(id, WorkItem{std::static_pointer_cast<detail::FutureCore>(future.core().shared_from_this()),
-                                  detail::encode_frame(request), [future](const nlohmann::json& response) {
-                                    complete<R>(future, response);
-                                  }});
+                                  detail::encode_frame(request),
+                                  [future](const nlohmann::json& response) { complete<R>(future, response); }});
     queue_.push_back(id);
     if (!manager_.joinable()) manager_ = std::thread([this] { manage(); });
     wake();

@@ -44,7 +44,7 @@ nlohmann::json invoke_registered(const void* fn, const nlohmann::json& args) {
     throw std::invalid_argument("expected " + std::to_string(sizeof...(P)) + " arguments, got " +
                                 std::to_string(args.size()));
   }
-  auto call = [&]<std::size_t... I>(std::index_sequence<I...>) -> decltype(auto) {
+  auto call = [&]<std::size_t... I>(std::index_sequence<I...>)->decltype(auto) {
     return function(args.at(I).template get<std::decay_t<P>>()...);
   };
   if constexpr (std::is_void_v<R>) {
@@ -81,7 +81,9 @@ const std::string& registered_name(R (*fn)(P...)) {
 #define PEXEC_DETAIL_CONCAT(a, b) PEXEC_DETAIL_CONCAT2(a, b)
 
 /// Makes `function` callable in ProcessPoolExecutor workers. One line, at namespace scope.
-#define PEXEC_REGISTER(function)                                                                 \
+// clang-format off
+#define PEXEC_REGISTER(function)                                                                     \
   static const ::pexec::detail::Registration PEXEC_DETAIL_CONCAT(pexec_registration_, __COUNTER__) { \
-    #function, &function                                                                         \
+    #function, &function                                                                             \
   }
+// clang-format on

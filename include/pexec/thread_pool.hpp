@@ -104,8 +104,10 @@ class ThreadPoolExecutor {
       joined_count_ += threads.size();
     }
     for (auto& thread : threads) {
-      if (thread.get_id() == std::this_thread::get_id()) thread.detach();
-      else thread.join();
+      if (thread.get_id() == std::this_thread::get_id())
+        thread.detach();
+      else
+        thread.join();
     }
   }
 

@@ -93,9 +93,8 @@ class CompletionWaiter final : public Waiter {
 
 inline std::optional<std::chrono::steady_clock::time_point> deadline_after(Timeout timeout) {
   if (!timeout) return std::nullopt;
-  return std::chrono::steady_clock::now() +
-         std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-             std::chrono::duration<double>(std::min(*timeout, 1e9)));
+  return std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                std::chrono::duration<double>(std::min(*timeout, 1e9)));
 }
 
 /// The distinct futures of a range, in first-seen order, keyed by their shared state.

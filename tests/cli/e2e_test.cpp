@@ -63,7 +63,8 @@ TEST_CASE("completion order by default, input order with -k") {
 TEST_CASE("each job's output arrives whole, never interleaved with another's") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
-    auto r = run_pexec(with_mode(mode, {"-j", "4", "for i in $(seq 2000); do echo {}; done", ":::", "A", "B", "C", "D"}));
+    auto r =
+        run_pexec(with_mode(mode, {"-j", "4", "for i in $(seq 2000); do echo {}; done", ":::", "A", "B", "C", "D"}));
     CHECK(r.status == 0);
     REQUIRE(r.out.size() == 4 * 2000 * 2);
     for (std::size_t block = 0; block < 4; ++block) {
@@ -77,7 +78,8 @@ TEST_CASE("hostile items are single literal arguments") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     std::remove("/tmp/pexec-pwned");
-    std::vector<std::string> items{"$(touch /tmp/pexec-pwned)", "a; touch /tmp/pexec-pwned", "'\"`id`\"'", "*", "--help"};
+    std::vector<std::string> items{"$(touch /tmp/pexec-pwned)", "a; touch /tmp/pexec-pwned", "'\"`id`\"'", "*",
+                                   "--help"};
     // COMMAND words form a shell line (as in GNU parallel), so the format is quoted for it.
     std::vector<std::string> args = with_mode(mode, {"-k", "printf", "'[%s]\\n'", ":::"});
     args.insert(args.end(), items.begin(), items.end());
@@ -113,12 +115,12 @@ TEST_CASE("exit status: 0 when all succeed, 1 when any fails, with one line per 
 
 TEST_CASE("usage errors and unreadable input: exit 2, one line, no job run") {
   std::remove("/tmp/pexec-ran");
-  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
-           {"-j", "0", ":::", "touch /tmp/pexec-ran"},
-           {"--timeout", "soon", ":::", "touch /tmp/pexec-ran"},
-           {"--bogus", ":::", "touch /tmp/pexec-ran"},
-           {"-a", "/nonexistent/jobs.txt"},
-           {"-w", "never", ":::", "touch /tmp/pexec-ran"}}) {
+  for (std::vector<std::string> args :
+       std::vector<std::vector<std::string>>{{"-j", "0", ":::", "touch /tmp/pexec-ran"},
+                                             {"--timeout", "soon", ":::", "touch /tmp/pexec-ran"},
+                                             {"--bogus", ":::", "touch /tmp/pexec-ran"},
+                                             {"-a", "/nonexistent/jobs.txt"},
+                                             {"-w", "never", ":::", "touch /tmp/pexec-ran"}}) {
     auto r = run_pexec(args);
     CAPTURE(r.err);
     CHECK(r.status == 2);
@@ -190,7 +192,8 @@ TEST_CASE("--let-running-finish waits for running jobs and cancels the rest") {
 TEST_CASE("--deadline stops the run, reports unfinished jobs and exits 124") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
-    auto r = run_pexec(with_mode(mode, {"-j", "1", "--deadline", "0.5", ":::", "echo first", "sleep 93.4", "echo third"}));
+    auto r =
+        run_pexec(with_mode(mode, {"-j", "1", "--deadline", "0.5", ":::", "echo first", "sleep 93.4", "echo third"}));
     CHECK(r.status == 124);
     CHECK(r.out == "first\n");
     CHECK(r.err.find("pexec: 2 (of 3) jobs unfinished\n") != std::string::npos);
@@ -201,8 +204,8 @@ TEST_CASE("--deadline stops the run, reports unfinished jobs and exits 124") {
 TEST_CASE("JSON lines: one object per job, parseable whatever the jobs print") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
-    auto r = run_pexec(with_mode(mode, {"-k", "--format", "jsonl", ":::", "printf 'bin\\377\\376 \\001 \"q\"'",
-                                        "echo err >&2; exit 2"}));
+    auto r = run_pexec(with_mode(
+        mode, {"-k", "--format", "jsonl", ":::", "printf 'bin\\377\\376 \\001 \"q\"'", "echo err >&2; exit 2"}));
     CHECK(r.status == 1);
     CHECK(r.err.empty());
     auto lines = parse_json_lines(r.out);
@@ -263,16 +266,16 @@ TEST_CASE("--tag, {#} and {%}, --dry-run, --version, --help") {
   CHECK(version.out.starts_with("pexec "));
   auto help = run_pexec({"--help"});
   CHECK(help.status == 0);
-  for (const char* option : {"--jobs", "--mode", "--keep-order", "--timeout", "--grace", "--deadline", "--return-when",
-                             "--let-running-finish", "--format", "--tag", "--dry-run", "--arg-file", "--null",
-                             "--max-tasks-per-child"}) {
+  for (const char* option :
+       {"--jobs", "--mode", "--keep-order", "--timeout", "--grace", "--deadline", "--return-when",
+        "--let-running-finish", "--format", "--tag", "--dry-run", "--arg-file", "--null", "--max-tasks-per-child"}) {
     CHECK(help.out.find(option) != std::string::npos);
   }
 }
 
 TEST_CASE("--max-tasks-per-child replaces process workers") {
-  auto r = run_pexec({"--mode", "process", "-j", "1", "--max-tasks-per-child", "2", "-k", "--format", "jsonl", ":::",
-                      "true", "true", "true", "true", "true"});
+  auto r = run_pexec({"--mode", "process", "-j", "1", "--max-tasks-per-child", "2", "-k", "--format", "jsonl",
+                      ":::", "true", "true", "true", "true", "true"});
   CHECK(r.status == 0);
   auto lines = parse_json_lines(r.out);
   REQUIRE(lines.size() == 5);

@@ -74,7 +74,8 @@ TEST_CASE("-a takes one file; the next word starts the command") {
 }
 
 TEST_CASE("repeatable arg files, flags") {
-  auto o = parse({"-a", "x", "--arg-file", "-", "-0", "--tag", "--dry-run", "--let-running-finish", "--format", "jsonl"});
+  auto o =
+      parse({"-a", "x", "--arg-file", "-", "-0", "--tag", "--dry-run", "--let-running-finish", "--format", "jsonl"});
   CHECK(o->arg_files == std::vector<std::string>{"x", "-"});
   CHECK(o->null_separated);
   CHECK(o->tag);

@@ -166,9 +166,8 @@ TEST_CASE("--kind: auto mixes shell and URL jobs; url refuses other items and sc
     CHECK(mixed[0]["kind"] == "url");
     CHECK(mixed[1]["kind"] == "shell");
     CHECK(mixed[1]["stdout"] == "shell\n");
-    auto strict = fetch(mode, {"--kind", "url", ":::", "echo shell", "file:///etc/passwd", "ftp://127.0.0.1/x",
-                               server.url("/ok")},
-                        1);
+    auto strict = fetch(
+        mode, {"--kind", "url", ":::", "echo shell", "file:///etc/passwd", "ftp://127.0.0.1/x", server.url("/ok")}, 1);
     CHECK(strict[0]["status"] == "error");
     CHECK(strict[1]["status"] == "error");
     CHECK(strict[2]["status"] == "error");
@@ -182,16 +181,16 @@ TEST_CASE("first-completed and first-exception stop the other fetches") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     auto start = std::chrono::steady_clock::now();
-    auto first = fetch(mode, {"-j", "3", "-w", "first-completed", ":::", server.url("/slow"), server.url("/ok"),
-                              server.url("/slow")},
-                       0);
+    auto first = fetch(
+        mode, {"-j", "3", "-w", "first-completed", ":::", server.url("/slow"), server.url("/ok"), server.url("/slow")},
+        0);
     CHECK(seconds_since(start) < 4);
     CHECK(first[0]["status"] == "killed");
     CHECK(first[1]["status"] == "ok");
     CHECK(first[2]["status"] == "killed");
     start = std::chrono::steady_clock::now();
-    auto failing = fetch(mode, {"-j", "2", "-w", "first-exception", ":::", server.url("/slow"), server.url("/missing")},
-                         1);
+    auto failing =
+        fetch(mode, {"-j", "2", "-w", "first-exception", ":::", server.url("/slow"), server.url("/missing")}, 1);
     CHECK(seconds_since(start) < 4);
     CHECK(failing[0]["status"] == "killed");
     CHECK(failing[1]["status"] == "failed");
@@ -216,8 +215,9 @@ TEST_CASE("--output-dir saves bodies as SEQ-NAME inside the directory only") {
     REQUIRE(mkdtemp(dir));
     std::string inside = std::string(dir) + "/inside";
     std::filesystem::create_directory(inside);
-    fetch(mode, {"--output-dir", inside, ":::", server.url("/ok"), server.url("/ok/..%2F..%2Fescape"),
-                 server.url("/a/../../outside"), server.url("/?q=1")},
+    fetch(mode,
+          {"--output-dir", inside, ":::", server.url("/ok"), server.url("/ok/..%2F..%2Fescape"),
+           server.url("/a/../../outside"), server.url("/?q=1")},
           1);
     std::set<std::string> names;
     for (auto& entry : std::filesystem::directory_iterator(inside)) names.insert(entry.path().filename());

@@ -8,7 +8,10 @@
 
 int main() {
   pexec::ThreadPoolExecutor executor(3);
-  auto nap = [](double s) { std::this_thread::sleep_for(std::chrono::duration<double>(s)); return s; };
+  auto nap = [](double s) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(s));
+    return s;
+  };
   try {
     for (double s : executor.map(nap, std::vector<double>{0, 0, 3}, 1.0)) std::cout << "slept " << s << "\n";
   } catch (const pexec::TimeoutError&) {

@@ -21,5 +21,6 @@ int main() {
                                 115280095190773, 115797848077099, 1099726899285419};
   pexec::ProcessPoolExecutor executor;
   std::size_t i = 0;
-  for (bool prime : executor.map(is_prime, primes)) std::printf("%lld is prime: %s\n", primes[i++], prime ? "True" : "False");
+  for (bool prime : executor.map(is_prime, primes))
+    std::printf("%lld is prime: %s\n", primes[i++], prime ? "True" : "False");
 }

@@ -49,9 +49,9 @@ TEST_CASE("query methods follow the state truth table") {
     Future<int> f;
     bool cancelled, running, done;
   };
-  std::vector<Row> rows = {{pending(), false, false, false},        {running(), false, true, false},
-                           {cancelled(), true, false, true},        {cancelled_and_notified(), true, false, true},
-                           {succeeded(), false, false, true},       {failed(), false, false, true}};
+  std::vector<Row> rows = {{pending(), false, false, false},  {running(), false, true, false},
+                           {cancelled(), true, false, true},  {cancelled_and_notified(), true, false, true},
+                           {succeeded(), false, false, true}, {failed(), false, false, true}};
   for (auto& row : rows) {
     CAPTURE(row.f.repr());
     CHECK(row.f.cancelled() == row.cancelled);

@@ -44,8 +44,7 @@ TEST_CASE("max_workers must be positive; the default is min(32, cpus + 4)") {
 TEST_CASE("submit after shutdown raises") {
   ThreadPoolExecutor pool(1);
   pool.shutdown();
-  CHECK_THROWS_WITH_AS(pool.submit([] { return 1; }), "cannot schedule new futures after shutdown",
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(pool.submit([] { return 1; }), "cannot schedule new futures after shutdown", std::runtime_error);
   CHECK_NOTHROW(pool.shutdown());  // twice is fine
 }
 
@@ -72,11 +71,12 @@ TEST_CASE("thread names use the prefix, or ThreadPoolExecutor-N, and an index") 
     std::atomic<int> started{0};
     std::vector<pexec::Future<std::string>> fs;
     // Each call waits until all three run, so three threads must exist.
-    for (int i = 0; i < 3; ++i) fs.push_back(pool.submit([&] {
-      if (++started == 3) all_started.set();
-      all_started.wait();
-      return pexec::current_worker_name();
-    }));
+    for (int i = 0; i < 3; ++i)
+      fs.push_back(pool.submit([&] {
+        if (++started == 3) all_started.set();
+        all_started.wait();
+        return pexec::current_worker_name();
+      }));
     std::set<std::string> names;
     for (auto& f : fs) names.insert(f.result(30));
     CHECK(names == std::set<std::string>{"SpecialPool_0", "SpecialPool_1", "SpecialPool_2"});
@@ -92,10 +92,11 @@ TEST_CASE("queued calls start in submission order") {
   std::mutex mutex;
   std::vector<int> order;
   std::vector<pexec::Future<void>> fs;
-  for (int i = 0; i < 20; ++i) fs.push_back(pool.submit([&, i] {
-    std::lock_guard lock(mutex);
-    order.push_back(i);
-  }));
+  for (int i = 0; i < 20; ++i)
+    fs.push_back(pool.submit([&, i] {
+      std::lock_guard lock(mutex);
+      order.push_back(i);
+    }));
   pool.shutdown();
   std::vector<int> expected(20);
   std::iota(expected.begin(), expected.end(), 0);
@@ -105,10 +106,11 @@ TEST_CASE("queued calls start in submission order") {
 TEST_CASE("shutdown(wait) runs queued work to completion") {
   ThreadPoolExecutor pool(5);
   std::vector<pexec::Future<int>> fs;
-  for (int i = 0; i < 50; ++i) fs.push_back(pool.submit([i] {
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    return i;
-  }));
+  for (int i = 0; i < 50; ++i)
+    fs.push_back(pool.submit([i] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      return i;
+    }));
   pool.shutdown(true);
   for (int i = 0; i < 50; ++i) CHECK(fs[i].result(0) == i);
 }

@@ -17,7 +17,8 @@
 class HttpTestServer {
  public:
   HttpTestServer() {
-    server_.Get("/ok", [](const httplib::Request&, httplib::Response& res) { res.set_content("hello world", "text/plain"); });
+    server_.Get("/ok",
+                [](const httplib::Request&, httplib::Response& res) { res.set_content("hello world", "text/plain"); });
     server_.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
       res.status = 404;
       res.set_content("nope", "text/plain");
@@ -43,7 +44,8 @@ class HttpTestServer {
       int n = std::stoi(req.matches[1]);
       res.set_redirect(n == 0 ? "/ok" : "/redirect/" + std::to_string(n - 1));
     });
-    server_.Get("/to-file", [](const httplib::Request&, httplib::Response& res) { res.set_redirect("file:///etc/passwd"); });
+    server_.Get("/to-file",
+                [](const httplib::Request&, httplib::Response& res) { res.set_redirect("file:///etc/passwd"); });
     // Answers after 5 s, or as soon as the server stops.
     server_.Get("/slow", [this](const httplib::Request&, httplib::Response& res) {
       for (int i = 0; i < 50 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
