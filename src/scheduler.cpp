@@ -166,6 +166,7 @@ void Scheduler::handle(const JobResult& result) {
 }
 
 void Scheduler::report(const JobResult& result) {
+  if (stop_reason_ == StopReason::output_closed) return;  // nobody reads: stop quietly, like SIGPIPE
   auto emit = [&](const JobResult& r) {
     if (!reporter_.report(r) && stop_reason_ == StopReason::none) begin_stop(StopReason::output_closed);
   };

@@ -253,6 +253,25 @@ TEST_CASE("SIGINT and SIGTERM stop every running job and exit 130 and 143") {
   }
 }
 
+TEST_CASE("a closed stdout stops the run quietly with 141") {
+  char path[] = "/tmp/pexec-many-XXXXXX";
+  int fd = mkstemp(path);
+  std::string items;
+  for (int i = 0; i < 100000; ++i) items += std::to_string(i) + "\n";
+  REQUIRE(write(fd, items.data(), items.size()) == static_cast<ssize_t>(items.size()));
+  close(fd);
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    PexecProcess pexec(with_mode(mode, {"-j", "2", "-a", path, "echo"}));
+    REQUIRE(pexec.wait_for_stdout("\n", 30));
+    pexec.close_stdout();
+    CHECK(pexec.wait(60) == 141);
+    CHECK_FALSE(pexec.timed_out);
+    CHECK(pexec.err.empty());
+  }
+  std::remove(path);
+}
+
 TEST_CASE("--tag, {#} and {%}, --dry-run, --version, --help") {
   auto tagged = run_pexec({"-k", "--tag", "printf 'x\\ny\\n'; echo {}", ":::", "a"});
   CHECK(tagged.out == "a\tx\na\ty\na\ta\n");

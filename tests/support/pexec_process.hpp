@@ -62,6 +62,11 @@ class PexecProcess {
     stdin_ = -1;
   }
   void signal(int signal_number) { kill(pid_, signal_number); }
+  /// Closes our end of pexec's stdout, as `| head` does.
+  void close_stdout() {
+    if (stdout_ >= 0) close(stdout_);
+    stdout_ = -1;
+  }
   pid_t pid() const { return pid_; }
 
   /// Reads until stdout holds `text` or `seconds` pass; whether it appeared.
