@@ -76,8 +76,8 @@ struct JobSpec {
   double grace = 1.0;             // --grace
   UrlOptions url;                 // for URL jobs
 };
-void to_json(nlohmann::json& j, const JobSpec& spec);
-void from_json(const nlohmann::json& j, JobSpec& spec);
+// The wire format to process-mode workers (not pexec's JSON lines output).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, input, kind, command_template, timeout, grace, url)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {
@@ -101,8 +101,10 @@ struct JobResult {
   std::string effective_url;  // after redirects
   int attempts = 0;
 };
-void to_json(nlohmann::json& j, const JobResult& result);
-void from_json(const nlohmann::json& j, JobResult& result);
+// The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
+                                   duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
+                                   attempts)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);
