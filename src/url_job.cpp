@@ -29,7 +29,7 @@ struct Body {
   std::optional<std::int64_t> max_bytes;
   int fd = -1;
   bool too_large = false;
-  bool write_failed = false;
+  int write_errno = 0;  // why writing to the output file failed
 };
 
 std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user) {
@@ -44,8 +44,8 @@ std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user)
     ssize_t w = ::write(body->fd, data + done, n - done);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0) {
-      body->write_failed = true;
-      return 0;
+      body->write_errno = w < 0 ? errno : ENOSPC;
+      return 0;  // aborts the transfer
     }
     done += static_cast<std::size_t>(w);
   }
@@ -217,6 +217,10 @@ JobResult run_url_job(const JobSpec& spec, const std::string& worker) {
 
   result.bytes = attempt.body.bytes;
   if (attempt.http_status > 0) result.http_status = static_cast<int>(attempt.http_status);
+  if (attempt.body.write_errno) {
+    result.error = "cannot save the body in " + spec.url.output_dir + ": " + std::strerror(attempt.body.write_errno);
+    return finish(JobStatus::error);
+  }
   if (attempt.body.too_large || attempt.code == CURLE_FILESIZE_EXCEEDED) {
     result.error = "body larger than --max-bytes " + std::to_string(*spec.url.max_bytes);
     return finish(JobStatus::failed);
