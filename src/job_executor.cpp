@@ -81,7 +81,7 @@ class ProcessJobExecutor final : public JobExecutor {
 }  // namespace
 
 int default_workers(Mode mode) {
-  return mode == Mode::process ? process_cpu_count() : std::min(32, process_cpu_count() + 4);
+  return mode == Mode::process ? ProcessPoolExecutor::default_max_workers() : ThreadPoolExecutor::default_max_workers();
 }
 
 std::unique_ptr<JobExecutor> make_job_executor(const Options& options) {

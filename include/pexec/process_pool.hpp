@@ -53,7 +53,8 @@ class ProcessPoolExecutor {
   /// start of each worker, and if it throws the pool is broken.
   explicit ProcessPoolExecutor(std::optional<int> max_workers = {}, std::optional<int> max_tasks_per_child = {},
                                void (*initializer)() = nullptr)
-      : max_workers_(max_workers.value_or(process_cpu_count())), max_tasks_per_child_(max_tasks_per_child.value_or(0)) {
+      : max_workers_(max_workers.value_or(default_max_workers())),
+        max_tasks_per_child_(max_tasks_per_child.value_or(0)) {
     if (max_workers_ <= 0) throw std::invalid_argument("max_workers must be greater than 0");
     if (max_tasks_per_child && *max_tasks_per_child < 1)
       throw std::invalid_argument("max_tasks_per_child must be >= 1");
@@ -138,6 +139,9 @@ class ProcessPoolExecutor {
   void kill_workers() { force_shutdown(SIGKILL); }
 
   int max_workers() const { return max_workers_; }
+
+  /// The pool size when none is given: process_cpu_count(), as Python 3.13.
+  static int default_max_workers() { return process_cpu_count(); }
 
  private:
   /// A submitted call: its future, its encoded request, and how a response completes it.

@@ -34,7 +34,7 @@ class ThreadPoolExecutor {
   /// `initializer` runs at the start of each worker thread, and if it throws the pool is broken.
   explicit ThreadPoolExecutor(std::optional<int> max_workers = {}, std::string thread_name_prefix = "",
                               std::function<void()> initializer = {})
-      : max_workers_(max_workers.value_or(std::min(32, process_cpu_count() + 4))),
+      : max_workers_(max_workers.value_or(default_max_workers())),
         thread_name_prefix_(std::move(thread_name_prefix)),
         initializer_(std::move(initializer)) {
     if (max_workers_ <= 0) throw std::invalid_argument("max_workers must be greater than 0");
@@ -112,6 +112,9 @@ class ThreadPoolExecutor {
   }
 
   int max_workers() const { return max_workers_; }
+
+  /// The pool size when none is given: min(32, process_cpu_count() + 4), as Python 3.13.
+  static int default_max_workers() { return std::min(32, process_cpu_count() + 4); }
 
   /// How many worker threads exist now (they are created on demand and never retired).
   std::size_t thread_count() const {
