@@ -5,24 +5,6 @@
 
 namespace pexec::cli {
 
-const char* to_string(JobStatus status) {
-  switch (status) {
-    case JobStatus::ok:
-      return "ok";
-    case JobStatus::failed:
-      return "failed";
-    case JobStatus::timeout:
-      return "timeout";
-    case JobStatus::cancelled:
-      return "cancelled";
-    case JobStatus::killed:
-      return "killed";
-    case JobStatus::error:
-      return "error";
-  }
-  return "?";
-}
-
 JobResult started_result(const JobSpec& spec, const std::string& worker) {
   JobResult result = unstarted_result(spec, JobStatus::error);
   result.worker = worker;

@@ -40,7 +40,6 @@ enum class JobStatus {
   error,      // could not start
 };
 
-const char* to_string(JobStatus status);
 NLOHMANN_JSON_SERIALIZE_ENUM(JobStatus, {{JobStatus::ok, "ok"},
                                          {JobStatus::failed, "failed"},
                                          {JobStatus::timeout, "timeout"},

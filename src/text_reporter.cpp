@@ -51,7 +51,7 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
     return name ? std::string("signal SIG") + name : "signal " + std::to_string(*r.signal);
   }
   if (r.exit_code) return "exit " + std::to_string(*r.exit_code);
-  return r.error.empty() ? std::string(to_string(r.status)) : r.error;
+  return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
 bool TextReporter::report(const JobResult& r) {
