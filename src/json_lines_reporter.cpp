@@ -31,11 +31,11 @@ nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
   return object;
 }
 
-bool JsonLinesReporter::report(const JobResult& result) {
+void JsonLinesReporter::report(const JobResult& result) {
   // Dumped to a string first: dump() with `replace` never throws on invalid UTF-8 (deps.md §4).
   std::string line = to_object(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   line += '\n';
-  return write_fully(STDOUT_FILENO, line);
+  put(STDOUT_FILENO, line);
 }
 
 }  // namespace pexec::cli

@@ -11,7 +11,7 @@ namespace pexec::cli {
 
 class JsonLinesReporter final : public Reporter {
  public:
-  bool report(const JobResult& result) override;
+  void report(const JobResult& result) override;
 
   /// The object for one job (the fields documented in pexec(1)).
   static nlohmann::json to_object(const JobResult& result);

@@ -14,6 +14,7 @@
 #include "pexec/process_worker.hpp"
 #include "scheduler.hpp"
 #include "text_reporter.hpp"
+#include "url_fetcher_host.hpp"
 
 using namespace pexec::cli;
 
@@ -49,7 +50,8 @@ int print_dry_run(JobListReader& reader, const Options& options) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  pexec::freeze_support();  // --mode process workers are this same program
+  pexec::freeze_support();     // --mode process workers are this same program,
+  serve_url_jobs_if_worker();  // and so is the URL worker
   ensure_standard_fds();
   ::signal(SIGPIPE, SIG_IGN);  // a closed stdout is seen as EPIPE and stops the run cleanly
 

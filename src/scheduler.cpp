@@ -95,6 +95,7 @@ int Scheduler::run(JobListReader reader) {
       begin_stop(StopReason::deadline);
     }
     for (std::string& item : items) submit(std::move(item));
+    flush_reports();
 
     bool finished_reading = input_exhausted || stop_reason_ != StopReason::none;
     if (finished_reading && in_flight_.empty()) {
@@ -167,19 +168,21 @@ void Scheduler::handle(const JobResult& result) {
 
 void Scheduler::report(const JobResult& result) {
   if (stop_reason_ == StopReason::output_closed) return;  // nobody reads: stop quietly, like SIGPIPE
-  auto emit = [&](const JobResult& r) {
-    if (!reporter_.report(r) && stop_reason_ == StopReason::none) begin_stop(StopReason::output_closed);
-  };
   if (!options_.keep_order) {
-    emit(result);
+    reporter_.report(result);
     return;
   }
   reorder_.emplace(result.seq, result);  // held until the earlier jobs are reported
   while (!reorder_.empty() && reorder_.begin()->first == next_to_report_) {
-    emit(reorder_.begin()->second);
+    reporter_.report(reorder_.begin()->second);
     reorder_.erase(reorder_.begin());
     ++next_to_report_;
   }
+}
+
+void Scheduler::flush_reports() {
+  if (stop_reason_ == StopReason::output_closed) return;
+  if (!reporter_.flush()) begin_stop(StopReason::output_closed);
 }
 
 void Scheduler::begin_stop(StopReason reason) {

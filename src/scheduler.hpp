@@ -51,6 +51,8 @@ class Scheduler {
   void collect(std::uint64_t seq, const Future<JobResult>& future);
   void handle(const JobResult& result);
   void report(const JobResult& result);
+  /// Writes the reports of this turn of the loop; a closed stdout stops the run.
+  void flush_reports();
   void begin_stop(StopReason reason);
   /// Ends the reader thread's work; returns the items it read that were not taken yet.
   std::deque<std::string> stop_reading();

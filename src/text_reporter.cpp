@@ -8,16 +8,6 @@
 
 namespace pexec::cli {
 
-bool write_fully(int fd, std::string_view data) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    data.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 std::string prefix_lines(std::string_view text, std::string_view prefix) {
   std::string out;
   out.reserve(text.size() + prefix.size() * 4);
@@ -54,35 +44,33 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
   return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
-bool TextReporter::report(const JobResult& r) {
-  if (r.status == JobStatus::cancelled) return true;  // never ran: nothing to show
+void TextReporter::report(const JobResult& r) {
+  if (r.status == JobStatus::cancelled) return;  // never ran: nothing to show
   if (r.kind == "url") {
     // "STATUS BYTES SECONDS URL"; 000 when no HTTP response came, as curl writes it.
     char head[64];
     std::snprintf(head, sizeof head, "%03d %lld %.3f ", r.http_status.value_or(0), static_cast<long long>(r.bytes),
                   r.duration_s);
-    bool ok = write_fully(STDOUT_FILENO, head + r.input + "\n");
+    put(STDOUT_FILENO, head);
+    put(STDOUT_FILENO, r.input);
+    put(STDOUT_FILENO, "\n");
     if (r.status != JobStatus::ok) {
-      write_fully(STDERR_FILENO,
-                  "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
+      put(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
     }
-    return ok;
+    return;
   }
-  bool ok;
   if (tag_) {
     std::string prefix = r.input + "\t";
-    ok = write_fully(STDOUT_FILENO, prefix_lines(r.out, prefix));
-    write_fully(STDERR_FILENO, prefix_lines(r.err, prefix));
-  } else {  // straight from the result: outputs can be large, so no copies
-    ok = write_fully(STDOUT_FILENO, r.out);
-    write_fully(STDERR_FILENO, r.err);
+    put(STDOUT_FILENO, prefix_lines(r.out, prefix));
+    put(STDERR_FILENO, prefix_lines(r.err, prefix));
+  } else {
+    put(STDOUT_FILENO, r.out);
+    put(STDERR_FILENO, r.err);
   }
   if (r.status != JobStatus::ok) {
-    std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) +
-                       "): " + (r.command.empty() ? r.input : r.command) + "\n";
-    write_fully(STDERR_FILENO, line);
+    put(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) +
+                           "): " + (r.command.empty() ? r.input : r.command) + "\n");
   }
-  return ok;
 }
 
 }  // namespace pexec::cli

@@ -15,7 +15,7 @@ class TextReporter final : public Reporter {
  public:
   /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
   TextReporter(bool tag, std::optional<double> timeout) : tag_(tag), timeout_(timeout) {}
-  bool report(const JobResult& result) override;
+  void report(const JobResult& result) override;
 
   /// The reason in the failure line: "exit 2", "signal SIGKILL", "timeout after 1.5s", ...
   std::string failure_reason(const JobResult& result) const;

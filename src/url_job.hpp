@@ -1,14 +1,15 @@
 #pragma once
-/// run_url_job(): fetches one http or https URL with libcurl in the calling thread. Each thread
-/// (or process-mode worker) keeps one curl handle between jobs, so connections are reused
-/// (keep-alive; HTTP/2 over TLS where offered). libcurl is initialised on the first URL job
-/// only. Only http and https are allowed, redirects included. A raised running_jobs_stop()
-/// aborts the transfer (status killed) within about a second.
+/// UrlJob: one URL job's fetch, attempt by attempt, on a curl easy handle that a UrlFetcher
+/// lends it. It sets the handle up for the job (only http and https, redirects included), keeps
+/// the body sink, decides after each attempt whether to retry (--retries, with backoff and
+/// Retry-After), and builds the job's result.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
+#include "curl_library.hpp"
 #include "job.hpp"
 
 namespace pexec::cli {
@@ -20,7 +21,52 @@ bool is_url(std::string_view item);
 /// reduced to [A-Za-z0-9._-] ("index" when empty). It never holds a "/", so it cannot leave DIR.
 std::string output_file_name(std::uint64_t seq, std::string_view url);
 
-/// Fetches spec.input as described by spec.url and spec.timeout; never throws for a failed fetch.
-JobResult run_url_job(const JobSpec& spec, const std::string& worker);
+class UrlJob {
+ public:
+  /// Sets `curl` up for the options every job of a run shares (method, headers, limits,
+  /// protocols); libcurl copies and parses them, so a fetcher does it once per handle, not once
+  /// per job. `headers` receives the header list, which must outlive the handle's use.
+  static void configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec& spec, curl_slist*& headers);
+
+  /// The job starts now, in `worker`.
+  UrlJob(JobSpec spec, const std::string& worker);
+  UrlJob(const UrlJob&) = delete;
+  UrlJob& operator=(const UrlJob&) = delete;
+
+  const JobSpec& spec() const { return spec_; }
+
+  /// Points `curl` (already configured for this job's options) at this job for its next attempt.
+  /// False if the attempt cannot start (not a URL, output file not writable): the job is done.
+  bool begin_attempt(const CurlLibrary& lib, CURL* curl);
+
+  /// Ends the attempt whose transfer finished with `code`. Returns the seconds to wait before the
+  /// next attempt, or nothing when the job is done and result() is final.
+  std::optional<double> end_attempt(const CurlLibrary& lib, CURL* curl, CURLcode code);
+
+  /// Marks the job stopped by pexec (status killed), e.g. mid-transfer or while waiting to retry.
+  void stop();
+
+  /// The result so far; final once begin_attempt() returned false, end_attempt() returned
+  /// nothing, or stop() was called.
+  JobResult& result() { return result_; }
+
+ private:
+  /// One attempt's body sink: counts bytes, enforces --max-bytes, writes to the output file.
+  struct Body {
+    std::int64_t bytes = 0;
+    std::optional<std::int64_t> max_bytes;
+    int fd = -1;
+    bool too_large = false;
+    int write_errno = 0;  // why writing to the output file failed
+  };
+  static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user);
+  void finish(JobStatus status, std::string error = {});
+
+  JobSpec spec_;
+  JobResult result_;
+  std::int64_t started_ns_;  // steady clock, for duration_s
+  Body body_;
+  char error_text_[CURL_ERROR_SIZE] = "";
+};
 
 }  // namespace pexec::cli

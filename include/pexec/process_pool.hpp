@@ -10,10 +10,8 @@
 /// BrokenProcessPool and later submits throw it. A future becomes RUNNING when it is handed to
 /// a worker (Python also marks up to one extra queued call as running; we do not).
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/eventfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,13 +34,12 @@
 
 #include "pexec/cpu_count.hpp"
 #include "pexec/detail/frames.hpp"
+#include "pexec/detail/spawn_self.hpp"
 #include "pexec/errors.hpp"
 #include "pexec/future.hpp"
 #include "pexec/map_results.hpp"
 #include "pexec/process_worker.hpp"
 #include "pexec/registry.hpp"
-
-extern char** environ;
 
 namespace pexec {
 
@@ -372,73 +369,16 @@ class ProcessPoolExecutor {
     int index = 0;
     while (std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.index == index; })) ++index;
 
-    int requests[2], responses[2];
-    if (::pipe2(requests, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
-    if (::pipe2(responses, O_CLOEXEC) != 0) {
-      ::close(requests[0]);
-      ::close(requests[1]);
-      throw std::system_error(errno, std::generic_category(), "pipe2");
-    }
-    // Move the child's ends above the fds they are duplicated onto, so that neither dup2 can
-    // clobber the other's source.
-    int child_in = ::fcntl(requests[0], F_DUPFD_CLOEXEC, 10);
-    int child_out = ::fcntl(responses[1], F_DUPFD_CLOEXEC, 10);
-    ::close(requests[0]);
-    ::close(responses[1]);
-
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, child_in, detail::kRequestFd);
-    posix_spawn_file_actions_adddup2(&actions, child_out, detail::kResponseFd);
-    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawnattr_t attributes;
-    posix_spawnattr_init(&attributes);
-    sigset_t none, defaults;
-    sigemptyset(&none);
-    sigemptyset(&defaults);
-    for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
-    posix_spawnattr_setsigmask(&attributes, &none);
-    posix_spawnattr_setsigdefault(&attributes, &defaults);
-    posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-
-    std::vector<std::string> environment;
-    for (char** variable = environ; *variable; ++variable) {
-      if (std::string_view(*variable).starts_with(std::string(detail::kWorkerVariable) + "=")) continue;
-      environment.emplace_back(*variable);
-    }
-    environment.push_back(std::string(detail::kWorkerVariable) + "=" + std::to_string(index) + ":" +
-                          std::to_string(max_tasks_per_child_) + ":" + initializer_);
-    std::vector<char*> envp;
-    for (auto& variable : environment) envp.push_back(variable.data());
-    envp.push_back(nullptr);
-    std::string exe = self_exe();
-    char* argv[] = {exe.data(), nullptr};
-
-    pid_t pid = -1;
-    int error = ::posix_spawn(&pid, exe.c_str(), &actions, &attributes, argv, envp.data());
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attributes);
-    ::close(child_in);
-    ::close(child_out);
-    if (error != 0) {
-      ::close(requests[1]);
-      ::close(responses[0]);
-      throw std::system_error(error, std::generic_category(), "posix_spawn " + exe);
-    }
+    detail::SelfWorker started = detail::spawn_self(
+        detail::kWorkerVariable,
+        std::to_string(index) + ":" + std::to_string(max_tasks_per_child_) + ":" + initializer_);
     Worker worker;
-    worker.pid = pid;
+    worker.pid = started.pid;
     worker.index = index;
-    worker.to_worker = requests[1];
-    worker.from_worker = responses[0];
+    worker.to_worker = started.to_worker;
+    worker.from_worker = started.from_worker;
     workers_.push_back(std::move(worker));
     return workers_.back();
-  }
-
-  static std::string self_exe() {
-    char path[4096];
-    ssize_t n = ::readlink("/proc/self/exe", path, sizeof path - 1);
-    if (n <= 0) throw std::system_error(errno, std::generic_category(), "readlink /proc/self/exe");
-    return std::string(path, static_cast<std::size_t>(n));
   }
 
   const int max_workers_;

@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "pexec/detail/frames.hpp"
+#include "pexec/detail/spawn_self.hpp"
 #include "pexec/detail/type_name.hpp"
 #include "pexec/logging.hpp"
 #include "pexec/registry.hpp"
@@ -31,8 +32,6 @@ namespace pexec {
 
 namespace detail {
 
-inline constexpr int kRequestFd = 3;
-inline constexpr int kResponseFd = 4;
 inline constexpr const char* kWorkerVariable = "PEXEC_PROCESS_WORKER";
 
 /// Runs one request: {"id", "fn", "args": [...]} or {"id", "fn", "chunk": [[...], ...]}.

@@ -14,17 +14,17 @@
 using namespace pexec::cli;
 
 namespace {
-/// Captures what is written to fd 1 and 2 while alive.
+/// Captures what is written to fd 1 and 2 while alive; `merged`: both into `out`, as 2>&1.
 class Capture {
  public:
-  Capture() {
+  explicit Capture(bool merged = false) {
     std::fflush(stdout);
     std::fflush(stderr);
     for (int fd : {1, 2}) {
       saved_[fd - 1] = dup(fd);
-      std::FILE* file = std::tmpfile();
+      std::FILE* file = merged && fd == 2 ? nullptr : std::tmpfile();
       files_[fd - 1] = file;
-      dup2(fileno(file), fd);
+      dup2(fileno(file ? file : files_[0]), fd);
     }
   }
   ~Capture() { restore(); }
@@ -35,6 +35,7 @@ class Capture {
       dup2(saved_[fd - 1], fd);
       close(saved_[fd - 1]);
       std::FILE* file = files_[fd - 1];
+      if (!file) continue;
       std::rewind(file);
       std::string& text = fd == 1 ? out : err;
       char chunk[4096];
@@ -72,6 +73,7 @@ TEST_CASE("text: output blocks byte for byte, no failure line for a success") {
   JobResult r = sample(JobStatus::ok);
   r.exit_code = 0;
   reporter.report(r);
+  reporter.flush();
   capture.restore();
   CHECK(capture.out == "line 1\nline 2");
   CHECK(capture.err == "warn\n");
@@ -83,6 +85,7 @@ TEST_CASE("text: --tag prefixes every line with the item and a TAB") {
   JobResult r = sample(JobStatus::ok);
   r.exit_code = 0;
   reporter.report(r);
+  reporter.flush();
   capture.restore();
   CHECK(capture.out == "item 7\tline 1\nitem 7\tline 2");
   CHECK(capture.err == "item 7\twarn\n");
@@ -104,14 +107,34 @@ TEST_CASE("text: one failure line per unsuccessful job") {
   CHECK(reporter.failure_reason(not_started) == "could not start: cannot run /bin/sh: No such file or directory");
   Capture capture;
   reporter.report(exited);
+  reporter.flush();
   capture.restore();
   CHECK(capture.err == "warn\npexec: job 7 failed (exit 2): do 'item 7'\n");
+}
+
+TEST_CASE("text: reports leave at flush(), in order across stdout and stderr") {
+  TextReporter reporter(false, {});
+  Capture capture(true);
+  JobResult first = sample(JobStatus::failed);
+  first.exit_code = 3;
+  JobResult second = sample(JobStatus::ok);
+  second.exit_code = 0;
+  second.out = "second\n";
+  second.err = "";
+  reporter.report(first);
+  reporter.report(second);
+  std::fflush(stdout);
+  CHECK(lseek(1, 0, SEEK_CUR) == 0);  // nothing written yet
+  CHECK(reporter.flush());
+  capture.restore();
+  CHECK(capture.out == "line 1\nline 2warn\npexec: job 7 failed (exit 3): do 'item 7'\nsecond\n");
 }
 
 TEST_CASE("text: a cancelled job prints nothing") {
   TextReporter reporter(false, {});
   Capture capture;
   reporter.report(sample(JobStatus::cancelled));
+  reporter.flush();
   capture.restore();
   CHECK(capture.out.empty());
   CHECK(capture.err.empty());
@@ -125,6 +148,7 @@ TEST_CASE("jsonl: one parseable object per job with every field") {
   r.out = std::string("bad \xff\xfe utf8 \x01 \"quoted\"\n", 23);
   reporter.report(r);
   reporter.report(sample(JobStatus::cancelled));
+  reporter.flush();
   capture.restore();
   CHECK(capture.err.empty());
   auto newline = capture.out.find('\n');

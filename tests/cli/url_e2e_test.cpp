@@ -55,7 +55,7 @@ TEST_CASE("200 with a known body: text line and every JSON field") {
     CHECK(j["error"].is_null());
     CHECK(j["start"].get<std::string>().ends_with("Z"));
     CHECK(j["duration_s"].get<double>() >= 0);
-    CHECK(j["worker"].get<std::string>().starts_with(mode == "thread" ? "ThreadPoolExecutor-" : "pid:"));
+    CHECK(j["worker"].get<std::string>().starts_with(mode == "thread" ? "UrlFetcher-" : "pid:"));
   }
 }
 

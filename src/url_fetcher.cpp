@@ -1,0 +1,195 @@
+#include "url_fetcher.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace pexec::cli {
+
+namespace {
+
+bool same_options(const JobSpec& a, const JobSpec& b) { return a.url == b.url && a.timeout == b.timeout; }
+
+}  // namespace
+
+UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done)
+    : lib_(lib),
+      max_transfers_(std::max(1, max_transfers)),
+      worker_(std::move(worker)),
+      done_(std::move(done)),
+      multi_(lib_.multi_init()) {}
+
+UrlFetcher::~UrlFetcher() {
+  for (auto& [job, transfer] : running_) {
+    if (!transfer.retry_at) lib_.multi_remove_handle(multi_, transfer.handle->curl);
+  }
+  for (auto& handle : handles_) {
+    lib_.easy_cleanup(handle->curl);
+    lib_.slist_free_all(handle->headers);
+  }
+  lib_.multi_cleanup(multi_);
+}
+
+void UrlFetcher::add(JobSpec spec) {
+  std::lock_guard lock(mutex_);
+  incoming_.push_back(std::move(spec));
+  // Only a sleeping loop needs the wake-up (a write to curl's wake-up pipe): a busy one takes
+  // new jobs at its next turn.
+  if (sleeping_) {
+    sleeping_ = false;
+    lib_.multi_wakeup(multi_);
+  }
+}
+
+void UrlFetcher::stop(bool let_running_finish) {
+  std::lock_guard lock(mutex_);
+  cancel_requested_ = true;
+  if (!let_running_finish) abort_requested_ = true;
+  lib_.multi_wakeup(multi_);
+}
+
+void UrlFetcher::close() {
+  std::lock_guard lock(mutex_);
+  closed_ = true;
+  lib_.multi_wakeup(multi_);
+}
+
+void UrlFetcher::run() {
+  bool aborted = false;
+  while (true) {
+    take_requests();
+    if (aborting_ && !aborted) {
+      abort_running();
+      aborted = true;
+    }
+    if (cancelling_) cancel_queued();
+    restart_due_retries();
+    start_queued();
+    int still_running = 0;
+    lib_.multi_perform(multi_, &still_running);
+    collect_finished();
+    start_queued();  // into the slots just freed, before sleeping
+
+    std::unique_lock lock(mutex_);
+    if (closed_ && incoming_.empty() && queued_.empty() && running_.empty()) return;
+    if (!incoming_.empty() || (abort_requested_ && !aborted) || (cancel_requested_ && !cancelling_)) continue;
+    sleeping_ = true;
+    lock.unlock();
+    // Returns on socket activity, on curl's own timers, at the next retry, or on a wake-up.
+    lib_.multi_poll(multi_, nullptr, 0, poll_timeout_ms(), nullptr);
+    std::lock_guard relock(mutex_);
+    sleeping_ = false;
+  }
+}
+
+void UrlFetcher::take_requests() {
+  std::lock_guard lock(mutex_);
+  for (JobSpec& spec : incoming_) queued_.push_back(std::move(spec));
+  incoming_.clear();
+  if (cancel_requested_) cancelling_ = true;
+  if (abort_requested_) aborting_ = true;
+}
+
+void UrlFetcher::cancel_queued() {
+  for (JobSpec& spec : queued_) {
+    JobResult result = unstarted_result(spec, JobStatus::cancelled);
+    done_(result);
+  }
+  queued_.clear();
+}
+
+UrlFetcher::Handle* UrlFetcher::take_handle(const JobSpec& spec) {
+  Handle* handle;
+  if (!idle_handles_.empty()) {
+    handle = idle_handles_.back();
+    idle_handles_.pop_back();
+  } else {
+    handles_.push_back(std::make_unique<Handle>());
+    handle = handles_.back().get();
+    handle->curl = lib_.easy_init();
+  }
+  if (!handle->configured_for || !same_options(*handle->configured_for, spec)) {
+    UrlJob::configure_handle(lib_, handle->curl, spec, handle->headers);
+    handle->configured_for = spec;
+  }
+  return handle;
+}
+
+void UrlFetcher::start_queued() {
+  while (!queued_.empty() && static_cast<int>(running_.size()) < max_transfers_) {
+    auto job = std::make_unique<UrlJob>(std::move(queued_.front()), worker_);
+    queued_.pop_front();
+    UrlJob* key = job.get();
+    Transfer& transfer = running_[key];
+    transfer.job = std::move(job);
+    transfer.handle = take_handle(key->spec());
+    start_attempt(transfer);
+  }
+}
+
+void UrlFetcher::start_attempt(Transfer& transfer) {
+  transfer.retry_at.reset();
+  if (transfer.job->begin_attempt(lib_, transfer.handle->curl))
+    lib_.multi_add_handle(multi_, transfer.handle->curl);
+  else
+    finish(transfer.job.get());
+}
+
+void UrlFetcher::collect_finished() {
+  int left = 0;
+  while (CURLMsg* message = lib_.multi_info_read(multi_, &left)) {
+    if (message->msg != CURLMSG_DONE) continue;
+    CURL* curl = message->easy_handle;
+    CURLcode code = message->data.result;
+    lib_.multi_remove_handle(multi_, curl);
+    char* key = nullptr;
+    lib_.easy_getinfo(curl, CURLINFO_PRIVATE, &key);
+    UrlJob* job = reinterpret_cast<UrlJob*>(key);
+    if (std::optional<double> wait = job->end_attempt(lib_, curl, code)) {
+      running_.at(job).retry_at =
+          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                 std::chrono::duration<double>(*wait));
+    } else {
+      finish(job);
+    }
+  }
+}
+
+void UrlFetcher::restart_due_retries() {
+  auto now = std::chrono::steady_clock::now();
+  std::vector<Transfer*> due;  // start_attempt() may finish a job, which changes running_
+  for (auto& [job, transfer] : running_) {
+    if (transfer.retry_at && *transfer.retry_at <= now) due.push_back(&transfer);
+  }
+  for (Transfer* transfer : due) start_attempt(*transfer);
+}
+
+void UrlFetcher::abort_running() {
+  std::vector<UrlJob*> jobs;
+  for (auto& [job, transfer] : running_) {
+    if (!transfer.retry_at) lib_.multi_remove_handle(multi_, transfer.handle->curl);
+    jobs.push_back(job);
+  }
+  for (UrlJob* job : jobs) {
+    job->stop();
+    finish(job);
+  }
+}
+
+void UrlFetcher::finish(UrlJob* job) {
+  auto node = running_.extract(job);
+  idle_handles_.push_back(node.mapped().handle);
+  done_(job->result());
+}
+
+int UrlFetcher::poll_timeout_ms() const {
+  auto now = std::chrono::steady_clock::now();
+  int timeout = 1000;
+  for (const auto& [job, transfer] : running_) {
+    if (!transfer.retry_at) continue;
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(*transfer.retry_at - now).count();
+    timeout = std::clamp(static_cast<int>(ms), 0, timeout);
+  }
+  return timeout;
+}
+
+}  // namespace pexec::cli

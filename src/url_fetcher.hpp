@@ -1,0 +1,97 @@
+#pragma once
+/// UrlFetcher: runs URL jobs concurrently on one thread with libcurl's multi interface, at most
+/// `max_transfers` at a time (-j). One event loop drives every transfer, so a thousand URLs cost
+/// no thread switches per job, and all transfers share one connection cache (keep-alive, HTTP/2
+/// over TLS where offered). In --mode thread the loop runs on a thread of pexec; in --mode
+/// process it runs in a worker process (url_worker.hpp).
+///
+/// A job's life: queued -> transfer (attempt 1, maybe retry waits and more attempts) -> reported
+/// through `done`, on the loop's thread. stop() reports queued jobs as cancelled and, unless told
+/// to let them finish, running ones as killed.
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "curl_library.hpp"
+#include "job.hpp"
+#include "url_job.hpp"
+
+namespace pexec::cli {
+
+class UrlFetcher {
+ public:
+  using Done = std::function<void(JobResult&)>;
+
+  /// Jobs report as run by `worker`; `done` is called on the loop's thread, once per job.
+  UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done);
+  ~UrlFetcher();
+  UrlFetcher(const UrlFetcher&) = delete;
+  UrlFetcher& operator=(const UrlFetcher&) = delete;
+
+  /// Queues a job. Any thread.
+  void add(JobSpec spec);
+  /// Cancels the queued jobs and, unless `let_running_finish`, stops the running ones. Jobs added
+  /// later are cancelled too. Any thread.
+  void stop(bool let_running_finish);
+  /// No more jobs will be added: run() returns once every job is reported. Any thread.
+  void close();
+
+  /// The event loop; returns after close(), when every job has been reported.
+  void run();
+
+ private:
+  /// A curl easy handle and the options it is configured for; kept between jobs.
+  struct Handle {
+    CURL* curl = nullptr;
+    curl_slist* headers = nullptr;
+    std::optional<JobSpec> configured_for;  // its url options and timeout are what matter
+  };
+  /// A running job: its handle, and when it is waiting to retry, until when.
+  struct Transfer {
+    std::unique_ptr<UrlJob> job;
+    Handle* handle;
+    std::optional<std::chrono::steady_clock::time_point> retry_at;
+  };
+
+  void take_requests();
+  void start_queued();
+  void start_attempt(Transfer& transfer);
+  void collect_finished();
+  void restart_due_retries();
+  void abort_running();
+  void finish(UrlJob* job);
+  void cancel_queued();
+  Handle* take_handle(const JobSpec& spec);
+  int poll_timeout_ms() const;
+
+  const CurlLibrary& lib_;
+  const int max_transfers_;
+  const std::string worker_;
+  const Done done_;
+  CURLM* multi_;
+
+  // Shared with the threads that add jobs.
+  std::mutex mutex_;
+  std::vector<JobSpec> incoming_;
+  bool cancel_requested_ = false;
+  bool abort_requested_ = false;
+  bool closed_ = false;
+  bool sleeping_ = false;  // the loop waits in curl_multi_poll: wake it
+
+  // The loop's own.
+  std::deque<JobSpec> queued_;
+  std::unordered_map<UrlJob*, Transfer> running_;
+  std::vector<std::unique_ptr<Handle>> handles_;
+  std::vector<Handle*> idle_handles_;
+  bool cancelling_ = false;  // copies of the requests above, taken under the lock
+  bool aborting_ = false;
+};
+
+}  // namespace pexec::cli
