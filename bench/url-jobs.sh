@@ -30,5 +30,5 @@ for n in 8 32; do
   } | awk -v count=$count '
     { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
     END { printf "%-14s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
-          for (i=1;i<=NR;i++) printf "%-14s %8.3f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
+          for (i=1;i<=NR;i++) printf "%-14s %8.4f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
 done

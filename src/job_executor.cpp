@@ -2,15 +2,12 @@
 
 #include <signal.h>
 
-#include <mutex>
-#include <unordered_map>
-
 #include "pexec/process_pool.hpp"
 #include "pexec/thread_pool.hpp"
 #include "pexec/worker_identity.hpp"
 #include "shell_job.hpp"
 #include "stop_signal.hpp"
-#include "url_fetcher_host.hpp"
+#include "url_jobs.hpp"
 
 namespace pexec::cli {
 
@@ -46,58 +43,6 @@ PEXEC_REGISTER(pexec::cli::prepare_job_worker);
 
 namespace pexec::cli {
 namespace {
-
-/// The URL jobs of a run: fetched by one UrlFetcher (started by the first URL job, in a thread
-/// or a worker process as --mode says), -j transfers at a time, each job's future completed
-/// when the fetcher reports it.
-class UrlJobs {
- public:
-  UrlJobs(Mode mode, int max_transfers) : mode_(mode), max_transfers_(max_transfers) {}
-  ~UrlJobs() { host_.reset(); }  // waits for the jobs still out (the scheduler waited for them)
-
-  Future<JobResult> submit(const JobSpec& spec) {
-    Future<JobResult> future;
-    if (!host_) {
-      std::string error;
-      const CurlLibrary* lib = mode_ == Mode::thread ? curl_library(error) : nullptr;
-      if (mode_ == Mode::thread && !lib) {
-        future.set_result(unstarted_result(spec, JobStatus::error, error));
-        return future;
-      }
-      auto done = [this](JobResult& result) { complete(result); };
-      host_ = lib ? start_url_fetcher_thread(*lib, max_transfers_, done)
-                  : start_url_worker_process(max_transfers_, done);
-    }
-    {
-      std::lock_guard lock(mutex_);
-      futures_.emplace(spec.seq, future);
-    }
-    host_->add(spec);
-    return future;
-  }
-
-  void stop(bool let_running_finish) {
-    if (host_) host_->stop(let_running_finish);
-  }
-
- private:
-  void complete(JobResult& result) {
-    Future<JobResult> future;
-    {
-      std::lock_guard lock(mutex_);
-      auto node = futures_.extract(result.seq);
-      if (node.empty()) return;
-      future = node.mapped();
-    }
-    future.set_result(std::move(result));
-  }
-
-  const Mode mode_;
-  const int max_transfers_;
-  std::mutex mutex_;
-  std::unordered_map<std::uint64_t, Future<JobResult>> futures_;
-  std::unique_ptr<UrlFetcherHost> host_;  // last: its thread calls complete() until it is gone
-};
 
 class ThreadJobExecutor final : public JobExecutor {
  public:

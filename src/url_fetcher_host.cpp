@@ -20,8 +20,9 @@ constexpr const char* kUrlWorkerVariable = "PEXEC_URL_WORKER";  // its value: th
 
 class FetcherThread final : public UrlFetcherHost {
  public:
-  FetcherThread(const CurlLibrary& lib, int max_transfers, UrlFetcher::Done done)
-      : fetcher_(lib, max_transfers, "UrlFetcher-0", std::move(done)), thread_([this] { fetcher_.run(); }) {}
+  FetcherThread(const CurlLibrary& lib, int max_transfers, int index, UrlFetcher::Done done)
+      : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), std::move(done)),
+        thread_([this] { fetcher_.run(); }) {}
   ~FetcherThread() override {
     fetcher_.close();
     thread_.join();
@@ -115,9 +116,9 @@ void send_result(JobResult& result) {
 
 }  // namespace
 
-std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers,
+std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers, int index,
                                                          UrlFetcher::Done done) {
-  return std::make_unique<FetcherThread>(lib, max_transfers, std::move(done));
+  return std::make_unique<FetcherThread>(lib, max_transfers, index, std::move(done));
 }
 
 std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, UrlFetcher::Done done) {

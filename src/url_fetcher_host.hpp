@@ -21,7 +21,8 @@ class UrlFetcherHost {
   virtual void stop(bool let_running_finish) = 0;
 };
 
-std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers,
+/// `index` names its jobs' worker: UrlFetcher-INDEX.
+std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers, int index,
                                                          UrlFetcher::Done done);
 std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, UrlFetcher::Done done);
 

@@ -1,0 +1,67 @@
+#include "url_jobs.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "pexec/cpu_count.hpp"
+
+namespace pexec::cli {
+
+UrlJobs::~UrlJobs() { fetchers_.clear(); }
+
+void UrlJobs::start_fetchers() {
+  // One loop per core keeps each transfer's libcurl work on one thread without switches; more
+  // would only compete for the same cores.
+  int count = std::clamp(process_cpu_count(), 1, max_transfers_);
+  if (const char* forced = std::getenv("PEXEC_URL_FETCHERS")) count = std::clamp(std::atoi(forced), 1, max_transfers_);
+  auto done = [this](JobResult& result) { complete(result); };
+  std::string error;
+  const CurlLibrary* lib = mode_ == Mode::thread ? curl_library(error) : nullptr;
+  if (mode_ == Mode::thread && !lib) throw std::runtime_error(error);
+  for (int i = 0; i < count; ++i) {
+    int transfers = max_transfers_ / count + (i < max_transfers_ % count ? 1 : 0);
+    fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, done)
+                            : start_url_worker_process(transfers, done));
+    jobs_out_.push_back(0);
+  }
+}
+
+Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
+  Future<JobResult> future;
+  if (fetchers_.empty()) {
+    try {
+      start_fetchers();
+    } catch (const std::exception& e) {  // no libcurl, or no worker process
+      fetchers_.clear();
+      future.set_result(unstarted_result(spec, JobStatus::error, e.what()));
+      return future;
+    }
+  }
+  std::size_t fetcher;
+  {
+    std::lock_guard lock(mutex_);
+    fetcher = static_cast<std::size_t>(std::min_element(jobs_out_.begin(), jobs_out_.end()) - jobs_out_.begin());
+    ++jobs_out_[fetcher];
+    out_.emplace(spec.seq, Out{future, fetcher});
+  }
+  fetchers_[fetcher]->add(spec);
+  return future;
+}
+
+void UrlJobs::stop(bool let_running_finish) {
+  for (auto& fetcher : fetchers_) fetcher->stop(let_running_finish);
+}
+
+void UrlJobs::complete(JobResult& result) {
+  Future<JobResult> future;
+  {
+    std::lock_guard lock(mutex_);
+    auto node = out_.extract(result.seq);
+    if (node.empty()) return;
+    future = node.mapped().future;
+    --jobs_out_[node.mapped().fetcher];
+  }
+  future.set_result(std::move(result));
+}
+
+}  // namespace pexec::cli
