@@ -21,7 +21,7 @@ const CurlLibrary* curl_library(std::string& error) {
   static std::string load_error;
   static std::once_flag loaded;
   std::call_once(loaded, [] {
-    void* library = ::dlopen("libcurl.so.4", RTLD_NOW | RTLD_LOCAL);
+    void* library = ::dlopen("libcurl.so.4", RTLD_LAZY | RTLD_LOCAL);
     if (!library) {
       load_error = std::string("cannot load libcurl: ") + ::dlerror();
       return;

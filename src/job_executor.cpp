@@ -51,6 +51,7 @@ class ThreadJobExecutor final : public JobExecutor {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
     return pool_.submit([spec] { return run_shell_job_here(spec); });
   }
+  void flush() override { url_jobs_.flush(); }
   void stop(bool let_running_finish) override {
     pool_.shutdown(false, true);
     if (!let_running_finish) running_jobs_stop().raise();
@@ -71,6 +72,7 @@ class ProcessJobExecutor final : public JobExecutor {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
     return pool_.submit(run_job_in_worker, spec);
   }
+  void flush() override { url_jobs_.flush(); }
   void stop(bool let_running_finish) override {
     if (let_running_finish)
       pool_.shutdown(false, true);

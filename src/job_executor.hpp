@@ -14,7 +14,10 @@ class JobExecutor {
  public:
   virtual ~JobExecutor() = default;
   /// Schedules one job; throws pexec::BrokenExecutor if the pool cannot run jobs any more.
+  /// A job may wait for flush() to leave, so that jobs submitted together travel together.
   virtual Future<JobResult> submit(const JobSpec& spec) = 0;
+  /// Sends the jobs submitted since the last flush() on their way.
+  virtual void flush() = 0;
   /// Cancels every job not started yet and, unless `let_running_finish`, stops the running ones
   /// (their process groups get SIGTERM, then SIGKILL after --grace); they report as "killed".
   virtual void stop(bool let_running_finish) = 0;

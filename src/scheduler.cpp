@@ -95,6 +95,7 @@ int Scheduler::run(JobListReader reader) {
       begin_stop(StopReason::deadline);
     }
     for (std::string& item : items) submit(std::move(item));
+    executor_.flush();
     flush_reports();
 
     bool finished_reading = input_exhausted || stop_reason_ != StopReason::none;

@@ -68,6 +68,7 @@ void UrlFetcher::run() {
     lib_.multi_perform(multi_, &still_running);
     collect_finished();
     start_queued();  // into the slots just freed, before sleeping
+    deliver_finished();
 
     std::unique_lock lock(mutex_);
     if (closed_ && incoming_.empty() && queued_.empty() && running_.empty()) return;
@@ -90,11 +91,14 @@ void UrlFetcher::take_requests() {
 }
 
 void UrlFetcher::cancel_queued() {
-  for (JobSpec& spec : queued_) {
-    JobResult result = unstarted_result(spec, JobStatus::cancelled);
-    done_(result);
-  }
+  for (JobSpec& spec : queued_) finished_.push_back(unstarted_result(spec, JobStatus::cancelled));
   queued_.clear();
+}
+
+void UrlFetcher::deliver_finished() {
+  if (finished_.empty()) return;
+  done_(finished_);
+  finished_.clear();
 }
 
 UrlFetcher::Handle* UrlFetcher::take_handle(const JobSpec& spec) {
@@ -178,7 +182,7 @@ void UrlFetcher::abort_running() {
 void UrlFetcher::finish(UrlJob* job) {
   auto node = running_.extract(job);
   idle_handles_.push_back(node.mapped().handle);
-  done_(job->result());
+  finished_.push_back(std::move(job->result()));
 }
 
 int UrlFetcher::poll_timeout_ms() const {

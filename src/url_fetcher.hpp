@@ -6,7 +6,8 @@
 /// process it runs in a worker process (url_worker.hpp).
 ///
 /// A job's life: queued -> transfer (attempt 1, maybe retry waits and more attempts) -> reported
-/// through `done`, on the loop's thread. stop() reports queued jobs as cancelled and, unless told
+/// through `done`, on the loop's thread, with the other jobs that finished in the same turn of
+/// the loop (one hand-over per batch, not per job). stop() reports queued jobs as cancelled and, unless told
 /// to let them finish, running ones as killed.
 
 #include <chrono>
@@ -27,9 +28,10 @@ namespace pexec::cli {
 
 class UrlFetcher {
  public:
-  using Done = std::function<void(JobResult&)>;
+  using Done = std::function<void(std::vector<JobResult>& finished)>;
 
-  /// Jobs report as run by `worker`; `done` is called on the loop's thread, once per job.
+  /// Jobs report as run by `worker`; `done` is called on the loop's thread, once per turn of the
+  /// loop in which jobs finished. Every job is in exactly one call.
   UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done);
   ~UrlFetcher();
   UrlFetcher(const UrlFetcher&) = delete;
@@ -68,6 +70,7 @@ class UrlFetcher {
   void abort_running();
   void finish(UrlJob* job);
   void cancel_queued();
+  void deliver_finished();
   Handle* take_handle(const JobSpec& spec);
   int poll_timeout_ms() const;
 
@@ -90,6 +93,7 @@ class UrlFetcher {
   std::unordered_map<UrlJob*, Transfer> running_;
   std::vector<std::unique_ptr<Handle>> handles_;
   std::vector<Handle*> idle_handles_;
+  std::vector<JobResult> finished_;  // this turn's, for done_
   bool cancelling_ = false;  // copies of the requests above, taken under the lock
   bool aborting_ = false;
 };

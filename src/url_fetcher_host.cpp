@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -28,6 +29,7 @@ class FetcherThread final : public UrlFetcherHost {
     thread_.join();
   }
   void add(JobSpec spec) override { fetcher_.add(std::move(spec)); }
+  void flush() override {}
   void stop(bool let_running_finish) override { fetcher_.stop(let_running_finish); }
 
  private:
@@ -35,16 +37,40 @@ class FetcherThread final : public UrlFetcherHost {
   std::thread thread_;
 };
 
-/// The parent's side of a URL worker process. Messages to it: {"job": JobSpec} and
-/// {"stop": let_running_finish}; from it: one JobResult per job. End of input closes it.
+// The URL worker's wire format: CBOR frames holding arrays, lean because a run sends thousands.
+// To the worker: ["options", JobSpec] (what every following job shares), ["job", seq, input],
+// ["stop", let_running_finish]. From it, per job: [seq, status, start_ms, duration_s, error,
+// http_status, bytes, content_type, effective_url, attempts]; the parent knows the rest.
+
+nlohmann::json result_to_wire(const JobResult& r) {
+  return nlohmann::json::array({r.seq, r.status, r.start_ms, r.duration_s, r.error, r.http_status, r.bytes,
+                                r.content_type, r.effective_url, r.attempts});
+}
+
+JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, const std::string& worker) {
+  JobResult r = unstarted_result(spec, wire.at(1).get<JobStatus>(), wire.at(4).get<std::string>());
+  r.start_ms = wire.at(2).get<std::int64_t>();
+  r.duration_s = wire.at(3).get<double>();
+  r.worker = worker;
+  r.http_status = wire.at(5).get<std::optional<int>>();
+  r.bytes = wire.at(6).get<std::int64_t>();
+  r.content_type = wire.at(7).get<std::string>();
+  r.effective_url = wire.at(8).get<std::string>();
+  r.attempts = wire.at(9).get<int>();
+  return r;
+}
+
+/// The parent's side of a URL worker process. End of input closes the worker.
 class FetcherProcess final : public UrlFetcherHost {
  public:
   FetcherProcess(int max_transfers, UrlFetcher::Done done)
       : done_(std::move(done)),
         worker_(detail::spawn_self(kUrlWorkerVariable, std::to_string(max_transfers))),
+        worker_name_("pid:" + std::to_string(worker_.pid)),
         reader_([this] { read_results(); }) {}
 
   ~FetcherProcess() override {
+    flush();
     ::close(worker_.to_worker);  // end of input: the worker finishes its jobs and exits
     reader_.join();
     ::close(worker_.from_worker);
@@ -53,36 +79,59 @@ class FetcherProcess final : public UrlFetcherHost {
   }
 
   void add(JobSpec spec) override {
-    std::string frame = detail::encode_frame({{"job", spec}});
     {
       std::lock_guard lock(mutex_);
       if (!lost_) {
+        if (!options_ || options_->url != spec.url || options_->timeout != spec.timeout) {
+          unsent_ += detail::encode_frame(nlohmann::json::array({"options", spec}));
+          options_ = spec;
+        }
+        unsent_ += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
         in_worker_.emplace(spec.seq, std::move(spec));
-        // A failed write means the worker is gone: read_results() reports its jobs at EOF.
-        detail::write_all(worker_.to_worker, frame);
         return;
       }
     }
-    JobResult result = unstarted_result(spec, JobStatus::error, "the URL worker process exited");
-    done_(result);
+    std::vector<JobResult> lost{unstarted_result(spec, JobStatus::error, "the URL worker process exited")};
+    done_(lost);
+  }
+
+  void flush() override {
+    std::lock_guard lock(mutex_);
+    // A failed write means the worker is gone: read_results() reports its jobs at EOF.
+    if (!lost_) detail::write_all(worker_.to_worker, unsent_);
+    unsent_.clear();
   }
 
   void stop(bool let_running_finish) override {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    if (!lost_) detail::write_all(worker_.to_worker, detail::encode_frame({{"stop", let_running_finish}}));
+    unsent_ += detail::encode_frame(nlohmann::json::array({"stop", let_running_finish}));
+    if (!lost_) detail::write_all(worker_.to_worker, unsent_);
+    unsent_.clear();
   }
 
  private:
   void read_results() {
     std::string buffer;
-    while (std::optional<nlohmann::json> message = detail::read_frame(worker_.from_worker, buffer)) {
-      JobResult result = message->get<JobResult>();
+    std::vector<nlohmann::json> messages;
+    std::vector<JobResult> results;
+    char chunk[65536];
+    while (true) {
+      ssize_t n = ::read(worker_.from_worker, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) messages.push_back(*message);
       {
         std::lock_guard lock(mutex_);
-        in_worker_.erase(result.seq);
+        for (const nlohmann::json& message : messages) {
+          auto node = in_worker_.extract(message.at(0).get<std::uint64_t>());
+          if (!node.empty()) results.push_back(result_from_wire(message, node.mapped(), worker_name_));
+        }
       }
-      done_(result);
+      messages.clear();
+      if (!results.empty()) done_(results);
+      results.clear();
     }
     // The worker exited: normally after its last job; if jobs are left, it died with them.
     std::map<std::uint64_t, JobSpec> lost;
@@ -94,24 +143,49 @@ class FetcherProcess final : public UrlFetcherHost {
       stopped = stopped_;
     }
     for (auto& [seq, spec] : lost) {
-      JobResult result = unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error,
-                                          "the URL worker process exited unexpectedly");
-      done_(result);
+      results.push_back(unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error,
+                                         "the URL worker process exited unexpectedly"));
     }
+    if (!results.empty()) done_(results);
   }
 
   UrlFetcher::Done done_;
   detail::SelfWorker worker_;
+  const std::string worker_name_;
   std::mutex mutex_;  // guards the writes to the worker and the state below
   std::map<std::uint64_t, JobSpec> in_worker_;
+  std::optional<JobSpec> options_;  // the options last sent
+  std::string unsent_;              // frames added since the last flush()
   bool lost_ = false;
   bool stopped_ = false;
   std::thread reader_;
 };
 
-void send_result(JobResult& result) {
+void send_results(std::vector<JobResult>& results) {
+  std::string frames;
+  for (const JobResult& result : results) frames += detail::encode_frame(result_to_wire(result));
   // A failed write means pexec is gone; the loop finishes its jobs and exits at end of input.
-  detail::write_all(detail::kResponseFd, detail::encode_frame(result));
+  detail::write_all(detail::kResponseFd, frames);
+}
+
+/// Serves the messages on kRequestFd: jobs go to `add`, stops to `stop`, until end of input.
+template <class Add, class Stop>
+void read_requests(Add add, Stop stop) {
+  std::string buffer;
+  JobSpec options;
+  while (std::optional<nlohmann::json> message = detail::read_frame(detail::kRequestFd, buffer)) {
+    const std::string& kind = message->at(0).get_ref<const std::string&>();
+    if (kind == "options") {
+      options = message->at(1).get<JobSpec>();
+    } else if (kind == "job") {
+      JobSpec spec = options;
+      spec.seq = message->at(1).get<std::uint64_t>();
+      spec.input = message->at(2).get<std::string>();
+      add(std::move(spec));
+    } else if (kind == "stop") {
+      stop(message->at(1).get<bool>());
+    }
+  }
 }
 
 }  // namespace
@@ -135,23 +209,19 @@ void serve_url_jobs_if_worker() {
 
   std::string error;
   const CurlLibrary* lib = curl_library(error);
-  std::string buffer;
   if (!lib) {  // every job fails the way it would in thread mode
-    while (std::optional<nlohmann::json> message = detail::read_frame(detail::kRequestFd, buffer)) {
-      if (!message->contains("job")) continue;
-      JobResult result = unstarted_result(message->at("job").get<JobSpec>(), JobStatus::error, error);
-      send_result(result);
-    }
+    read_requests(
+        [&](JobSpec spec) {
+          std::vector<JobResult> results{unstarted_result(spec, JobStatus::error, error)};
+          send_results(results);
+        },
+        [](bool) {});
     std::exit(0);
   }
-  UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_result);
+  UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_results);
   std::thread reader([&] {
-    while (std::optional<nlohmann::json> message = detail::read_frame(detail::kRequestFd, buffer)) {
-      if (message->contains("job"))
-        fetcher.add(message->at("job").get<JobSpec>());
-      else
-        fetcher.stop(message->at("stop").get<bool>());
-    }
+    read_requests([&](JobSpec spec) { fetcher.add(std::move(spec)); },
+                  [&](bool let_running_finish) { fetcher.stop(let_running_finish); });
     fetcher.close();
   });
   fetcher.run();

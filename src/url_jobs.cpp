@@ -14,7 +14,7 @@ void UrlJobs::start_fetchers() {
   // would only compete for the same cores.
   int count = std::clamp(process_cpu_count(), 1, max_transfers_);
   if (const char* forced = std::getenv("PEXEC_URL_FETCHERS")) count = std::clamp(std::atoi(forced), 1, max_transfers_);
-  auto done = [this](JobResult& result) { complete(result); };
+  auto done = [this](std::vector<JobResult>& results) { complete(results); };
   std::string error;
   const CurlLibrary* lib = mode_ == Mode::thread ? curl_library(error) : nullptr;
   if (mode_ == Mode::thread && !lib) throw std::runtime_error(error);
@@ -48,20 +48,29 @@ Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
   return future;
 }
 
+void UrlJobs::flush() {
+  for (auto& fetcher : fetchers_) fetcher->flush();
+}
+
 void UrlJobs::stop(bool let_running_finish) {
   for (auto& fetcher : fetchers_) fetcher->stop(let_running_finish);
 }
 
-void UrlJobs::complete(JobResult& result) {
-  Future<JobResult> future;
+void UrlJobs::complete(std::vector<JobResult>& results) {
+  std::vector<Future<JobResult>> futures;
   {
     std::lock_guard lock(mutex_);
-    auto node = out_.extract(result.seq);
-    if (node.empty()) return;
-    future = node.mapped().future;
-    --jobs_out_[node.mapped().fetcher];
+    for (const JobResult& result : results) {
+      auto node = out_.extract(result.seq);
+      if (node.empty()) {  // not one of ours: nobody waits for it
+        futures.emplace_back();
+        continue;
+      }
+      futures.push_back(node.mapped().future);
+      --jobs_out_[node.mapped().fetcher];
+    }
   }
-  future.set_result(std::move(result));
+  for (std::size_t i = 0; i < results.size(); ++i) futures[i].set_result(std::move(results[i]));
 }
 
 }  // namespace pexec::cli

@@ -24,6 +24,7 @@ class UrlJobs {
 
   /// Never throws for a job that cannot be fetched: its future holds a result with status error.
   Future<JobResult> submit(const JobSpec& spec);
+  void flush();
   void stop(bool let_running_finish);
 
  private:
@@ -32,7 +33,7 @@ class UrlJobs {
     std::size_t fetcher;
   };
   void start_fetchers();
-  void complete(JobResult& result);
+  void complete(std::vector<JobResult>& results);
 
   const Mode mode_;
   const int max_transfers_;
