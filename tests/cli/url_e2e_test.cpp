@@ -243,6 +243,20 @@ TEST_CASE("--method HEAD and -H headers") {
   }
 }
 
+TEST_CASE("-j N: at most N transfers at once, and all N used") {
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    HttpTestServer server;  // its 8 threads serve up to 8 requests at once
+    std::vector<std::string> args{"-j", "3", ":::"};
+    for (int i = 0; i < 12; ++i) args.push_back(server.url("/busy?i=" + std::to_string(i)));
+    args.insert(args.begin(), {"--mode", mode, "--format", "jsonl"});
+    auto r = run_pexec(args);
+    CHECK(r.status == 0);
+    CHECK(parse_json_lines(r.out).size() == 12);
+    CHECK(server.max_in_flight() == 3);
+  }
+}
+
 TEST_CASE("each worker reuses its connection between jobs") {
   HttpTestServer server;
   for (const auto& mode : kModes) {

@@ -51,6 +51,15 @@ class HttpTestServer {
       for (int i = 0; i < 50 && !stopping_; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
       res.set_content("finally", "text/plain");
     });
+    // Answers after 100 ms, counting how many requests it serves at once.
+    server_.Get("/busy", [this](const httplib::Request&, httplib::Response& res) {
+      int now = ++in_flight_;
+      for (int seen = max_in_flight_; now > seen && !max_in_flight_.compare_exchange_weak(seen, now);) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      --in_flight_;
+      res.set_content("done", "text/plain");
+    });
     server_.Get("/large", [](const httplib::Request&, httplib::Response& res) {
       res.set_content(std::string(1000000, 'x'), "application/octet-stream");
     });
@@ -81,6 +90,8 @@ class HttpTestServer {
   }
   std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
   int port() const { return port_; }
+  /// The most /busy requests served at the same time so far.
+  int max_in_flight() const { return max_in_flight_; }
 
   /// A loopback port nothing listens on (connections are refused).
   static int closed_port() {
@@ -105,6 +116,8 @@ class HttpTestServer {
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
+  std::atomic<int> in_flight_{0};
+  std::atomic<int> max_in_flight_{0};
   std::mutex mutex_;
   std::map<std::string, int> seen_;
 };
