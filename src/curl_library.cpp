@@ -29,12 +29,11 @@ const CurlLibrary* curl_library(std::string& error) {
     bool complete =
         bind(library, "curl_global_init", curl.global_init) && bind(library, "curl_easy_init", curl.easy_init) &&
         bind(library, "curl_easy_cleanup", curl.easy_cleanup) && bind(library, "curl_easy_reset", curl.easy_reset) &&
-        bind(library, "curl_easy_setopt", curl.easy_setopt) &&
-        bind(library, "curl_easy_getinfo", curl.easy_getinfo) &&
+        bind(library, "curl_easy_setopt", curl.easy_setopt) && bind(library, "curl_easy_getinfo", curl.easy_getinfo) &&
         bind(library, "curl_easy_strerror", curl.easy_strerror) &&
         bind(library, "curl_slist_append", curl.slist_append) &&
-        bind(library, "curl_slist_free_all", curl.slist_free_all) && bind(library, "curl_multi_init", curl.multi_init) &&
-        bind(library, "curl_multi_cleanup", curl.multi_cleanup) &&
+        bind(library, "curl_slist_free_all", curl.slist_free_all) &&
+        bind(library, "curl_multi_init", curl.multi_init) && bind(library, "curl_multi_cleanup", curl.multi_cleanup) &&
         bind(library, "curl_multi_add_handle", curl.multi_add_handle) &&
         bind(library, "curl_multi_remove_handle", curl.multi_remove_handle) &&
         bind(library, "curl_multi_perform", curl.multi_perform) && bind(library, "curl_multi_poll", curl.multi_poll) &&

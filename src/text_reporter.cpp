@@ -55,7 +55,8 @@ void TextReporter::report(const JobResult& r) {
     put(STDOUT_FILENO, r.input);
     put(STDOUT_FILENO, "\n");
     if (r.status != JobStatus::ok) {
-      put(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
+      put(STDERR_FILENO,
+          "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
     }
     return;
   }

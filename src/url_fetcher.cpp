@@ -150,8 +150,8 @@ void UrlFetcher::collect_finished() {
     UrlJob* job = reinterpret_cast<UrlJob*>(key);
     if (std::optional<double> wait = job->end_attempt(lib_, curl, code)) {
       running_.at(job).retry_at =
-          std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                 std::chrono::duration<double>(*wait));
+          std::chrono::steady_clock::now() +
+          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*wait));
     } else {
       finish(job);
     }

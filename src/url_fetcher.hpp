@@ -94,7 +94,7 @@ class UrlFetcher {
   std::vector<std::unique_ptr<Handle>> handles_;
   std::vector<Handle*> idle_handles_;
   std::vector<JobResult> finished_;  // this turn's, for done_
-  bool cancelling_ = false;  // copies of the requests above, taken under the lock
+  bool cancelling_ = false;          // copies of the requests above, taken under the lock
   bool aborting_ = false;
 };
 

@@ -1,7 +1,7 @@
 #include "url_jobs.hpp"
 
 #include <algorithm>
-#include <cstdlib>
+#include <stdexcept>
 
 #include "pexec/cpu_count.hpp"
 
@@ -10,10 +10,10 @@ namespace pexec::cli {
 UrlJobs::~UrlJobs() { fetchers_.clear(); }
 
 void UrlJobs::start_fetchers() {
-  // One loop per core keeps each transfer's libcurl work on one thread without switches; more
-  // would only compete for the same cores.
+  // One loop per CPU: each loop keeps its transfers' libcurl work on one thread without switches,
+  // and more loops would only compete for the same CPUs (bench/url-jobs.sh measured one and two
+  // on two CPUs: within noise of each other, both far ahead of a thread per transfer).
   int count = std::clamp(process_cpu_count(), 1, max_transfers_);
-  if (const char* forced = std::getenv("PEXEC_URL_FETCHERS")) count = std::clamp(std::atoi(forced), 1, max_transfers_);
   auto done = [this](std::vector<JobResult>& results) { complete(results); };
   std::string error;
   const CurlLibrary* lib = mode_ == Mode::thread ? curl_library(error) : nullptr;

@@ -38,8 +38,8 @@ class UrlJobs {
   const Mode mode_;
   const int max_transfers_;
   std::mutex mutex_;
-  std::unordered_map<std::uint64_t, Out> out_;  // by seq
-  std::vector<int> jobs_out_;                   // per fetcher
+  std::unordered_map<std::uint64_t, Out> out_;             // by seq
+  std::vector<int> jobs_out_;                              // per fetcher
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
 };
 

@@ -369,9 +369,9 @@ class ProcessPoolExecutor {
     int index = 0;
     while (std::any_of(workers_.begin(), workers_.end(), [&](const Worker& w) { return w.index == index; })) ++index;
 
-    detail::SelfWorker started = detail::spawn_self(
-        detail::kWorkerVariable,
-        std::to_string(index) + ":" + std::to_string(max_tasks_per_child_) + ":" + initializer_);
+    detail::SelfWorker started =
+        detail::spawn_self(detail::kWorkerVariable,
+                           std::to_string(index) + ":" + std::to_string(max_tasks_per_child_) + ":" + initializer_);
     Worker worker;
     worker.pid = started.pid;
     worker.index = index;
