@@ -3,7 +3,7 @@
 /// `max_transfers` at a time (-j). One event loop drives every transfer, so a thousand URLs cost
 /// no thread switches per job, and all transfers share one connection cache (keep-alive, HTTP/2
 /// over TLS where offered). In --mode thread the loop runs on a thread of pexec; in --mode
-/// process it runs in a worker process (url_worker.hpp).
+/// process it runs in a worker process (url_fetcher_host.hpp).
 ///
 /// A job's life: queued -> transfer (attempt 1, maybe retry waits and more attempts) -> reported
 /// through `done`, on the loop's thread, with the other jobs that finished in the same turn of

@@ -1,6 +1,7 @@
 // URL jobs end to end: the built pexec fetching from a loopback server this test starts, in both
 // modes; each case checks the status, bytes, exit code and JSON fields. Only 127.0.0.1 is used.
 #include <doctest/doctest.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -275,5 +276,22 @@ TEST_CASE("each worker reuses its connection between jobs") {
     }
     CHECK(ports.size() == 1);  // ten requests, one connection
     std::filesystem::remove_all(dir);
+  }
+}
+
+TEST_CASE("process mode: a URL worker process that dies fails its jobs, and the run goes on") {
+  HttpTestServer server;
+  PexecProcess pexec({"--mode", "process", "-j", "1", "--format", "jsonl", ":::", server.url("/ok"),
+                      server.url("/slow"), server.url("/slow"), server.url("/slow")});
+  REQUIRE(pexec.wait_for_stdout("\n"));
+  auto first = nlohmann::json::parse(pexec.out.substr(0, pexec.out.find('\n')));
+  REQUIRE(first["worker"].get<std::string>().starts_with("pid:"));
+  kill(std::stoi(first["worker"].get<std::string>().substr(4)), SIGKILL);
+  CHECK(pexec.wait(30) == 1);
+  auto lines = parse_json_lines(pexec.out);
+  REQUIRE(lines.size() == 4);
+  for (std::size_t i = 1; i < lines.size(); ++i) {
+    CHECK(lines[i]["status"] == "error");
+    CHECK(lines[i]["error"] == "the URL worker process exited unexpectedly");
   }
 }
