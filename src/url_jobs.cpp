@@ -23,6 +23,7 @@ void UrlJobs::start_fetchers() {
     fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, done)
                             : start_url_worker_process(transfers, done));
     jobs_out_.push_back(0);
+    transfers_.push_back(transfers);
   }
 }
 
@@ -40,7 +41,11 @@ Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
   std::size_t fetcher;
   {
     std::lock_guard lock(mutex_);
-    fetcher = static_cast<std::size_t>(std::min_element(jobs_out_.begin(), jobs_out_.end()) - jobs_out_.begin());
+    // The least loaded for its size: jobs out per transfer slot.
+    fetcher = 0;
+    for (std::size_t i = 1; i < jobs_out_.size(); ++i) {
+      if (jobs_out_[i] * transfers_[fetcher] < jobs_out_[fetcher] * transfers_[i]) fetcher = i;
+    }
     ++jobs_out_[fetcher];
     out_.emplace(spec.seq, Out{future, fetcher});
   }

@@ -1,8 +1,8 @@
 #pragma once
 /// UrlJobs: the URL side of a JobExecutor. The first URL job starts the fetchers (UrlFetcher
 /// loops: threads of pexec in --mode thread, worker processes in --mode process); each job goes
-/// to the fetcher with the fewest jobs out, and its future is completed when that fetcher reports
-/// it. Together the fetchers run at most -j transfers at a time.
+/// to the fetcher with the fewest jobs out per transfer slot, and its future is completed when
+/// that fetcher reports it. Together the fetchers run at most -j transfers at a time.
 
 #include <cstdint>
 #include <memory>
@@ -40,6 +40,7 @@ class UrlJobs {
   std::mutex mutex_;
   std::unordered_map<std::uint64_t, Out> out_;             // by seq
   std::vector<int> jobs_out_;                              // per fetcher
+  std::vector<int> transfers_;                             // per fetcher: how many it runs at once
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
 };
 

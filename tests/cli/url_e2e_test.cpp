@@ -27,6 +27,9 @@ std::vector<nlohmann::json> fetch(const std::string& mode, std::vector<std::stri
   CHECK(r.err.empty());
   return parse_json_lines(r.out);
 }
+/// Killed mid-transfer, or cancelled if its fetcher had not started it yet (a worker process
+/// still starting up when another job already finished).
+bool stopped_by_pexec(const nlohmann::json& job) { return job["status"] == "killed" || job["status"] == "cancelled"; }
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
@@ -186,14 +189,14 @@ TEST_CASE("first-completed and first-exception stop the other fetches") {
         mode, {"-j", "3", "-w", "first-completed", ":::", server.url("/slow"), server.url("/ok"), server.url("/slow")},
         0);
     CHECK(seconds_since(start) < 4);
-    CHECK(first[0]["status"] == "killed");
+    CHECK(stopped_by_pexec(first[0]));
     CHECK(first[1]["status"] == "ok");
-    CHECK(first[2]["status"] == "killed");
+    CHECK(stopped_by_pexec(first[2]));
     start = std::chrono::steady_clock::now();
     auto failing =
         fetch(mode, {"-j", "2", "-w", "first-exception", ":::", server.url("/slow"), server.url("/missing")}, 1);
     CHECK(seconds_since(start) < 4);
-    CHECK(failing[0]["status"] == "killed");
+    CHECK(stopped_by_pexec(failing[0]));
     CHECK(failing[1]["status"] == "failed");
   }
 }
