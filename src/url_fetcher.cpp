@@ -29,9 +29,11 @@ UrlFetcher::~UrlFetcher() {
   lib_.multi_cleanup(multi_);
 }
 
-void UrlFetcher::add(JobSpec spec) {
+void UrlFetcher::add(std::vector<JobSpec>& specs) {
+  if (specs.empty()) return;
   std::lock_guard lock(mutex_);
-  incoming_.push_back(std::move(spec));
+  for (JobSpec& spec : specs) incoming_.push_back(std::move(spec));
+  specs.clear();
   // Only a sleeping loop needs the wake-up (a write to curl's wake-up pipe): a busy one takes
   // new jobs at its next turn.
   if (sleeping_) {

@@ -37,8 +37,8 @@ class UrlFetcher {
   UrlFetcher(const UrlFetcher&) = delete;
   UrlFetcher& operator=(const UrlFetcher&) = delete;
 
-  /// Queues a job. Any thread.
-  void add(JobSpec spec);
+  /// Queues jobs (taking them out of `specs`). Any thread.
+  void add(std::vector<JobSpec>& specs);
   /// Cancels the queued jobs and, unless `let_running_finish`, stops the running ones. Jobs added
   /// later are cancelled too. Any thread.
   void stop(bool let_running_finish);

@@ -25,15 +25,20 @@ class FetcherThread final : public UrlFetcherHost {
       : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), std::move(done)),
         thread_([this] { fetcher_.run(); }) {}
   ~FetcherThread() override {
+    flush();
     fetcher_.close();
     thread_.join();
   }
-  void add(JobSpec spec) override { fetcher_.add(std::move(spec)); }
-  void flush() override {}
-  void stop(bool let_running_finish) override { fetcher_.stop(let_running_finish); }
+  void add(JobSpec spec) override { unsent_.push_back(std::move(spec)); }
+  void flush() override { fetcher_.add(unsent_); }
+  void stop(bool let_running_finish) override {
+    flush();  // the jobs not sent yet are reported too, as cancelled
+    fetcher_.stop(let_running_finish);
+  }
 
  private:
   UrlFetcher fetcher_;
+  std::vector<JobSpec> unsent_;  // added since the last flush(), by the one thread that adds
   std::thread thread_;
 };
 
@@ -168,23 +173,33 @@ void send_results(std::vector<JobResult>& results) {
   detail::write_all(detail::kResponseFd, frames);
 }
 
-/// Serves the messages on kRequestFd: jobs go to `add`, stops to `stop`, until end of input.
+/// Serves the messages on kRequestFd until end of input: the jobs of each read go to `add`
+/// together, stops to `stop`.
 template <class Add, class Stop>
 void read_requests(Add add, Stop stop) {
   std::string buffer;
   JobSpec options;
-  while (std::optional<nlohmann::json> message = detail::read_frame(detail::kRequestFd, buffer)) {
-    const std::string& kind = message->at(0).get_ref<const std::string&>();
-    if (kind == "options") {
-      options = message->at(1).get<JobSpec>();
-    } else if (kind == "job") {
-      JobSpec spec = options;
-      spec.seq = message->at(1).get<std::uint64_t>();
-      spec.input = message->at(2).get<std::string>();
-      add(std::move(spec));
-    } else if (kind == "stop") {
-      stop(message->at(1).get<bool>());
+  std::vector<JobSpec> jobs;
+  char chunk[65536];
+  while (true) {
+    ssize_t n = ::read(detail::kRequestFd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) {
+      const std::string& kind = message->at(0).get_ref<const std::string&>();
+      if (kind == "options") {
+        options = message->at(1).get<JobSpec>();
+      } else if (kind == "job") {
+        JobSpec& spec = jobs.emplace_back(options);
+        spec.seq = message->at(1).get<std::uint64_t>();
+        spec.input = message->at(2).get<std::string>();
+      } else if (kind == "stop") {
+        add(jobs);  // before the stop, as they were sent
+        stop(message->at(1).get<bool>());
+      }
     }
+    add(jobs);
   }
 }
 
@@ -211,8 +226,10 @@ void serve_url_jobs_if_worker() {
   const CurlLibrary* lib = curl_library(error);
   if (!lib) {  // every job fails the way it would in thread mode
     read_requests(
-        [&](JobSpec spec) {
-          std::vector<JobResult> results{unstarted_result(spec, JobStatus::error, error)};
+        [&](std::vector<JobSpec>& specs) {
+          std::vector<JobResult> results;
+          for (const JobSpec& spec : specs) results.push_back(unstarted_result(spec, JobStatus::error, error));
+          specs.clear();
           send_results(results);
         },
         [](bool) {});
@@ -220,7 +237,7 @@ void serve_url_jobs_if_worker() {
   }
   UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_results);
   std::thread reader([&] {
-    read_requests([&](JobSpec spec) { fetcher.add(std::move(spec)); },
+    read_requests([&](std::vector<JobSpec>& specs) { fetcher.add(specs); },
                   [&](bool let_running_finish) { fetcher.stop(let_running_finish); });
     fetcher.close();
   });

@@ -133,7 +133,8 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
   else
     result_.content_type.clear();
   if (lib.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) result_.effective_url = text;
-  std::string message = error_text_[0] ? error_text_ : lib.easy_strerror(code);
+  std::string message;
+  if (code != CURLE_OK) message = error_text_[0] ? error_text_ : lib.easy_strerror(code);
   lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
 
   if (worth_retrying(code, http_status) && result_.attempts <= spec_.url.retries) {
