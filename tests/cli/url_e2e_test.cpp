@@ -298,3 +298,17 @@ TEST_CASE("process mode: a URL worker process that dies fails its jobs, and the 
     CHECK(lines[i]["error"] == "the URL worker process exited unexpectedly");
   }
 }
+
+TEST_CASE("http_proxy in the environment is honoured, as curl does") {
+  HttpTestServer server;
+  std::string proxy = "http://127.0.0.1:" + std::to_string(HttpTestServer::closed_port());
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    setenv("http_proxy", proxy.c_str(), 1);
+    auto through_proxy = run_pexec({"--mode", mode, "--format", "jsonl", ":::", server.url("/ok")});
+    unsetenv("http_proxy");
+    CHECK(through_proxy.status == 1);
+    CHECK(parse_json_lines(through_proxy.out)[0]["status"] == "error");  // the proxy refuses
+    CHECK(run_pexec({"--mode", mode, ":::", server.url("/ok")}).status == 0);
+  }
+}
