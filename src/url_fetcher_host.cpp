@@ -18,6 +18,7 @@ namespace pexec::cli {
 namespace {
 
 constexpr const char* kUrlWorkerVariable = "PEXEC_URL_WORKER";  // its value: the transfer limit
+constexpr const char* kLostMessage = "the URL worker process exited unexpectedly";
 
 class FetcherThread final : public UrlFetcherHost {
  public:
@@ -25,20 +26,14 @@ class FetcherThread final : public UrlFetcherHost {
       : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), std::move(done)),
         thread_([this] { fetcher_.run(); }) {}
   ~FetcherThread() override {
-    flush();
     fetcher_.close();
     thread_.join();
   }
-  void add(JobSpec spec) override { unsent_.push_back(std::move(spec)); }
-  void flush() override { fetcher_.add(unsent_); }
-  void stop(bool let_running_finish) override {
-    flush();  // the jobs not sent yet are reported too, as cancelled
-    fetcher_.stop(let_running_finish);
-  }
+  void add(std::vector<JobSpec>& specs) override { fetcher_.add(specs); }
+  void stop(bool let_running_finish) override { fetcher_.stop(let_running_finish); }
 
  private:
   UrlFetcher fetcher_;
-  std::vector<JobSpec> unsent_;  // added since the last flush(), by the one thread that adds
   std::thread thread_;
 };
 
@@ -75,7 +70,6 @@ class FetcherProcess final : public UrlFetcherHost {
         reader_([this] { read_results(); }) {}
 
   ~FetcherProcess() override {
-    flush();
     ::close(worker_.to_worker);  // end of input: the worker finishes its jobs and exits
     reader_.join();
     ::close(worker_.from_worker);
@@ -83,36 +77,38 @@ class FetcherProcess final : public UrlFetcherHost {
     }
   }
 
-  void add(JobSpec spec) override {
+  void add(std::vector<JobSpec>& specs) override {
+    std::vector<JobResult> lost;
     {
       std::lock_guard lock(mutex_);
       if (!lost_) {
-        if (!options_ || options_->url != spec.url || options_->timeout != spec.timeout) {
-          unsent_ += detail::encode_frame(nlohmann::json::array({"options", spec}));
-          options_ = spec;
+        std::string frames;
+        for (JobSpec& spec : specs) {
+          if (!options_ || options_->url != spec.url || options_->timeout != spec.timeout) {
+            frames += detail::encode_frame(nlohmann::json::array({"options", spec}));
+            options_ = spec;
+          }
+          frames += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
+          in_worker_.emplace(spec.seq, std::move(spec));
         }
-        unsent_ += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
-        in_worker_.emplace(spec.seq, std::move(spec));
-        return;
+        // A failed write means the worker is gone: read_results() reports its jobs at EOF.
+        detail::write_all(worker_.to_worker, frames);
+      } else {
+        for (const JobSpec& spec : specs) {
+          lost.push_back(unstarted_result(spec, JobStatus::error, kLostMessage));
+        }
       }
     }
-    std::vector<JobResult> lost{unstarted_result(spec, JobStatus::error, "the URL worker process exited")};
-    done_(lost);
-  }
-
-  void flush() override {
-    std::lock_guard lock(mutex_);
-    // A failed write means the worker is gone: read_results() reports its jobs at EOF.
-    if (!lost_) detail::write_all(worker_.to_worker, unsent_);
-    unsent_.clear();
+    specs.clear();
+    if (!lost.empty()) done_(lost);
   }
 
   void stop(bool let_running_finish) override {
     std::lock_guard lock(mutex_);
     stopped_ = true;
-    unsent_ += detail::encode_frame(nlohmann::json::array({"stop", let_running_finish}));
-    if (!lost_) detail::write_all(worker_.to_worker, unsent_);
-    unsent_.clear();
+    if (!lost_) {
+      detail::write_all(worker_.to_worker, detail::encode_frame(nlohmann::json::array({"stop", let_running_finish})));
+    }
   }
 
  private:
@@ -148,8 +144,7 @@ class FetcherProcess final : public UrlFetcherHost {
       stopped = stopped_;
     }
     for (auto& [seq, spec] : lost) {
-      results.push_back(unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error,
-                                         "the URL worker process exited unexpectedly"));
+      results.push_back(unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error, kLostMessage));
     }
     if (!results.empty()) done_(results);
   }
@@ -160,7 +155,6 @@ class FetcherProcess final : public UrlFetcherHost {
   std::mutex mutex_;  // guards the writes to the worker and the state below
   std::map<std::uint64_t, JobSpec> in_worker_;
   std::optional<JobSpec> options_;  // the options last sent
-  std::string unsent_;              // frames added since the last flush()
   bool lost_ = false;
   bool stopped_ = false;
   std::thread reader_;

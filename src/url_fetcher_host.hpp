@@ -3,7 +3,6 @@
 /// a worker process that is this program started again (--mode process), fed job specs and
 /// answering results over two pipes, as ProcessPoolExecutor's workers are (CBOR frames).
 ///
-/// add() may hold a job back until flush(), so that jobs added together travel together.
 /// Deleting a host closes it: it waits until every job added has been reported through `done`.
 /// If the worker process dies, the jobs it had are reported with status error, or killed once
 /// stop() was called.
@@ -18,8 +17,9 @@ namespace pexec::cli {
 class UrlFetcherHost {
  public:
   virtual ~UrlFetcherHost() = default;
-  virtual void add(JobSpec spec) = 0;
-  virtual void flush() = 0;
+  /// Hands jobs over (taking them out of `specs`), together. Any thread. May report jobs (a
+  /// worker process that is gone) before it returns.
+  virtual void add(std::vector<JobSpec>& specs) = 0;
   virtual void stop(bool let_running_finish) = 0;
 };
 

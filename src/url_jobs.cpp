@@ -22,7 +22,8 @@ void UrlJobs::start_fetchers() {
     int transfers = max_transfers_ / count + (i < max_transfers_ % count ? 1 : 0);
     fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, done)
                             : start_url_worker_process(transfers, done));
-    jobs_out_.push_back(0);
+    std::lock_guard lock(mutex_);
+    running_.push_back(0);
     transfers_.push_back(transfers);
   }
 }
@@ -34,30 +35,61 @@ Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
       start_fetchers();
     } catch (const std::exception& e) {  // no libcurl, or no worker process
       fetchers_.clear();
+      running_.clear();
+      transfers_.clear();
       future.set_result(unstarted_result(spec, JobStatus::error, e.what()));
       return future;
     }
   }
-  std::size_t fetcher;
-  {
-    std::lock_guard lock(mutex_);
-    // The least loaded for its size: jobs out per transfer slot.
-    fetcher = 0;
-    for (std::size_t i = 1; i < jobs_out_.size(); ++i) {
-      if (jobs_out_[i] * transfers_[fetcher] < jobs_out_[fetcher] * transfers_[i]) fetcher = i;
-    }
-    ++jobs_out_[fetcher];
-    out_.emplace(spec.seq, Out{future, fetcher});
-  }
-  fetchers_[fetcher]->add(spec);
+  std::lock_guard lock(mutex_);
+  queued_.push_back(spec);
+  out_.emplace(spec.seq, Out{future});
   return future;
 }
 
-void UrlJobs::flush() {
-  for (auto& fetcher : fetchers_) fetcher->flush();
+void UrlJobs::dispatch() {
+  std::unique_lock lock(mutex_);
+  if (dispatching_) {  // the running dispatch() looks again before it returns
+    dispatch_again_ = true;
+    return;
+  }
+  dispatching_ = true;
+  std::vector<std::vector<JobSpec>> batches(fetchers_.size());
+  do {
+    dispatch_again_ = false;
+    while (!queued_.empty()) {
+      // The fetcher with the most free slots.
+      std::size_t best = 0;
+      for (std::size_t i = 1; i < running_.size(); ++i) {
+        if (transfers_[i] - running_[i] > transfers_[best] - running_[best]) best = i;
+      }
+      if (running_.empty() || running_[best] >= transfers_[best]) break;
+      ++running_[best];
+      out_.at(queued_.front().seq).fetcher = best;
+      batches[best].push_back(std::move(queued_.front()));
+      queued_.pop_front();
+    }
+    // Handed over outside the lock: a fetcher may report (and so call complete()) from add().
+    lock.unlock();
+    for (std::size_t i = 0; i < batches.size(); ++i) {
+      if (!batches[i].empty()) fetchers_[i]->add(batches[i]);
+      batches[i].clear();
+    }
+    lock.lock();
+  } while (dispatch_again_);
+  dispatching_ = false;
 }
 
 void UrlJobs::stop(bool let_running_finish) {
+  std::vector<std::pair<Future<JobResult>, JobResult>> cancelled;
+  {
+    std::lock_guard lock(mutex_);
+    for (const JobSpec& spec : queued_) {
+      cancelled.emplace_back(out_.extract(spec.seq).mapped().future, unstarted_result(spec, JobStatus::cancelled));
+    }
+    queued_.clear();
+  }
+  for (auto& [future, result] : cancelled) future.set_result(std::move(result));
   for (auto& fetcher : fetchers_) fetcher->stop(let_running_finish);
 }
 
@@ -72,9 +104,10 @@ void UrlJobs::complete(std::vector<JobResult>& results) {
         continue;
       }
       futures.push_back(node.mapped().future);
-      --jobs_out_[node.mapped().fetcher];
+      --running_[node.mapped().fetcher];
     }
   }
+  dispatch();  // into the slots just freed, before the results travel on
   for (std::size_t i = 0; i < results.size(); ++i) futures[i].set_result(std::move(results[i]));
 }
 

@@ -1,10 +1,13 @@
 #pragma once
 /// UrlJobs: the URL side of a JobExecutor. The first URL job starts the fetchers (UrlFetcher
-/// loops: threads of pexec in --mode thread, worker processes in --mode process); each job goes
-/// to the fetcher with the fewest jobs out per transfer slot, and its future is completed when
-/// that fetcher reports it. Together the fetchers run at most -j transfers at a time.
+/// loops: threads of pexec in --mode thread, worker processes in --mode process), which together
+/// run at most -j transfers at a time. Jobs wait here, in input order, until a fetcher has a free
+/// transfer slot: a fetcher is never handed more than it can start, so a slow URL never holds
+/// back jobs that another fetcher could run. Each job's future is completed when its fetcher
+/// reports it, and the freed slot is refilled at once, on the reporting thread.
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <unordered_map>
@@ -22,25 +25,32 @@ class UrlJobs {
   UrlJobs(Mode mode, int max_transfers) : mode_(mode), max_transfers_(max_transfers) {}
   ~UrlJobs();  // waits for the jobs still out (the scheduler has waited for them already)
 
-  /// Never throws for a job that cannot be fetched: its future holds a result with status error.
+  /// Queues a job; it leaves at the next flush(). Never throws for a job that cannot be
+  /// fetched: its future holds a result with status error.
   Future<JobResult> submit(const JobSpec& spec);
-  void flush();
+  /// Hands queued jobs to the fetchers with free slots.
+  void flush() { dispatch(); }
+  /// Cancels the queued jobs and, unless `let_running_finish`, stops the running ones.
   void stop(bool let_running_finish);
 
  private:
   struct Out {
     Future<JobResult> future;
-    std::size_t fetcher;
+    std::size_t fetcher = 0;
   };
   void start_fetchers();
+  void dispatch();
   void complete(std::vector<JobResult>& results);
 
   const Mode mode_;
   const int max_transfers_;
   std::mutex mutex_;
-  std::unordered_map<std::uint64_t, Out> out_;             // by seq
-  std::vector<int> jobs_out_;                              // per fetcher
+  std::deque<JobSpec> queued_;
+  std::unordered_map<std::uint64_t, Out> out_;             // by seq: queued or with a fetcher
+  std::vector<int> running_;                               // per fetcher: jobs handed to it, not reported
   std::vector<int> transfers_;                             // per fetcher: how many it runs at once
+  bool dispatching_ = false;                               // one dispatch() at a time keeps the input order
+  bool dispatch_again_ = false;                            // asked for while one ran
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
 };
 

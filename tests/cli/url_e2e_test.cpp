@@ -312,3 +312,22 @@ TEST_CASE("http_proxy in the environment is honoured, as curl does") {
     CHECK(run_pexec({"--mode", mode, ":::", server.url("/ok")}).status == 0);
   }
 }
+
+TEST_CASE("--let-running-finish lets running fetches end and cancels the queued ones") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto jobs = fetch(mode,
+                      {"-j", "2", "-w", "first-exception", "--let-running-finish", ":::", server.url("/busy?1"),
+                       server.url("/missing"), server.url("/busy?3"), server.url("/busy?4")},
+                      1);
+    REQUIRE(jobs.size() == 4);
+    // Nothing is killed: what ran finished ("ok"). Job 1 may not have started yet (its worker
+    // process still starting) and job 3 may take /missing's slot before the stop: both are ok or
+    // cancelled. Job 4 waits for a slot that frees only after the stop.
+    CHECK((jobs[0]["status"] == "ok" || jobs[0]["status"] == "cancelled"));
+    CHECK(jobs[1]["status"] == "failed");
+    CHECK((jobs[2]["status"] == "ok" || jobs[2]["status"] == "cancelled"));
+    CHECK(jobs[3]["status"] == "cancelled");
+  }
+}
