@@ -331,3 +331,20 @@ TEST_CASE("--let-running-finish lets running fetches end and cancels the queued 
     CHECK(jobs[3]["status"] == "cancelled");
   }
 }
+
+TEST_CASE("a slow URL does not hold back the jobs after it while a transfer slot is free") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    std::vector<std::string> args{"--mode", mode,        "--format", "jsonl", "-j",
+                                  "2",      "--timeout", "1",        ":::",   server.url("/slow")};
+    for (int i = 0; i < 6; ++i) args.push_back(server.url("/ok?" + std::to_string(i)));
+    auto r = run_pexec(args);
+    CHECK(r.status == 1);
+    auto lines = parse_json_lines(r.out);
+    REQUIRE(lines.size() == 7);
+    for (int i = 0; i < 6; ++i) CHECK(lines[i]["status"] == "ok");  // all reported before the slow one ends
+    CHECK(lines[6]["seq"] == 1);
+    CHECK(lines[6]["status"] == "timeout");
+  }
+}
