@@ -14,7 +14,7 @@
 #include "pexec/process_worker.hpp"
 #include "scheduler.hpp"
 #include "text_reporter.hpp"
-#include "url_fetcher_host.hpp"
+#include "url_worker_process.hpp"
 
 using namespace pexec::cli;
 

@@ -16,7 +16,7 @@
 #include "job.hpp"
 #include "options.hpp"
 #include "pexec/future.hpp"
-#include "url_fetcher_host.hpp"
+#include "url_worker_process.hpp"
 
 namespace pexec::cli {
 

@@ -1,0 +1,224 @@
+#include "url_worker_process.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "pexec/detail/frames.hpp"
+#include "pexec/detail/spawn_self.hpp"
+
+namespace pexec::cli {
+
+namespace {
+
+constexpr const char* kUrlWorkerVariable = "PEXEC_URL_WORKER";  // its value: the transfer limit
+constexpr const char* kLostMessage = "the URL worker process exited unexpectedly";
+
+// The URL worker's wire format: CBOR frames holding arrays, lean because a run sends thousands.
+// To the worker: ["options", JobSpec] (what every following job shares), ["job", seq, input],
+// ["stop", let_running_finish]. From it, per job: [seq, status, start_ms, duration_s, error,
+// http_status, bytes, content_type, effective_url, attempts]; the parent knows the rest.
+
+nlohmann::json result_to_wire(const JobResult& r) {
+  return nlohmann::json::array({r.seq, r.status, r.start_ms, r.duration_s, r.error, r.http_status, r.bytes,
+                                r.content_type, r.effective_url, r.attempts});
+}
+
+JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, const std::string& worker) {
+  JobResult r = unstarted_result(spec, wire.at(1).get<JobStatus>(), wire.at(4).get<std::string>());
+  r.start_ms = wire.at(2).get<std::int64_t>();
+  r.duration_s = wire.at(3).get<double>();
+  r.worker = worker;
+  r.http_status = wire.at(5).get<std::optional<int>>();
+  r.bytes = wire.at(6).get<std::int64_t>();
+  r.content_type = wire.at(7).get<std::string>();
+  r.effective_url = wire.at(8).get<std::string>();
+  r.attempts = wire.at(9).get<int>();
+  return r;
+}
+
+/// The parent's side of a URL worker process. End of input closes the worker.
+class FetcherProcess final : public UrlFetcherHost {
+ public:
+  FetcherProcess(int max_transfers, UrlFetcher::Done done)
+      : done_(std::move(done)),
+        worker_(detail::spawn_self(kUrlWorkerVariable, std::to_string(max_transfers))),
+        worker_name_("pid:" + std::to_string(worker_.pid)),
+        reader_([this] { read_results(); }) {}
+
+  ~FetcherProcess() override {
+    ::close(worker_.to_worker);  // end of input: the worker finishes its jobs and exits
+    reader_.join();
+    ::close(worker_.from_worker);
+    while (::waitpid(worker_.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+  }
+
+  void add(std::vector<JobSpec>& specs) override {
+    std::vector<JobResult> lost;
+    {
+      std::lock_guard lock(mutex_);
+      if (!lost_) {
+        std::string frames;
+        for (JobSpec& spec : specs) {
+          if (!options_ || options_->url != spec.url || options_->timeout != spec.timeout) {
+            frames += detail::encode_frame(nlohmann::json::array({"options", spec}));
+            options_ = spec;
+          }
+          frames += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
+          in_worker_.emplace(spec.seq, std::move(spec));
+        }
+        // A failed write means the worker is gone: read_results() reports its jobs at EOF.
+        detail::write_all(worker_.to_worker, frames);
+      } else {
+        for (const JobSpec& spec : specs) {
+          lost.push_back(unstarted_result(spec, JobStatus::error, kLostMessage));
+        }
+      }
+    }
+    specs.clear();
+    if (!lost.empty()) done_(lost);
+  }
+
+  void stop(bool let_running_finish) override {
+    std::lock_guard lock(mutex_);
+    stopped_ = true;
+    if (!lost_) {
+      detail::write_all(worker_.to_worker, detail::encode_frame(nlohmann::json::array({"stop", let_running_finish})));
+    }
+  }
+
+ private:
+  void read_results() {
+    std::string buffer;
+    std::vector<nlohmann::json> messages;
+    std::vector<JobResult> results;
+    char chunk[65536];
+    while (true) {
+      ssize_t n = ::read(worker_.from_worker, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      buffer.append(chunk, static_cast<std::size_t>(n));
+      while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) messages.push_back(*message);
+      {
+        std::lock_guard lock(mutex_);
+        for (const nlohmann::json& message : messages) {
+          auto node = in_worker_.extract(message.at(0).get<std::uint64_t>());
+          if (!node.empty()) results.push_back(result_from_wire(message, node.mapped(), worker_name_));
+        }
+      }
+      messages.clear();
+      if (!results.empty()) done_(results);
+      results.clear();
+    }
+    // The worker exited: normally after its last job; if jobs are left, it died with them.
+    std::map<std::uint64_t, JobSpec> lost;
+    bool stopped;
+    {
+      std::lock_guard lock(mutex_);
+      lost_ = true;
+      lost.swap(in_worker_);
+      stopped = stopped_;
+    }
+    for (auto& [seq, spec] : lost) {
+      results.push_back(unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error, kLostMessage));
+    }
+    if (!results.empty()) done_(results);
+  }
+
+  UrlFetcher::Done done_;
+  detail::SelfWorker worker_;
+  const std::string worker_name_;
+  std::mutex mutex_;  // guards the writes to the worker and the state below
+  std::map<std::uint64_t, JobSpec> in_worker_;
+  std::optional<JobSpec> options_;  // the options last sent
+  bool lost_ = false;
+  bool stopped_ = false;
+  std::thread reader_;
+};
+
+void send_results(std::vector<JobResult>& results) {
+  std::string frames;
+  for (const JobResult& result : results) frames += detail::encode_frame(result_to_wire(result));
+  // A failed write means pexec is gone; the loop finishes its jobs and exits at end of input.
+  detail::write_all(detail::kResponseFd, frames);
+}
+
+/// Serves the messages on kRequestFd until end of input: the jobs of each read go to `add`
+/// together, stops to `stop`.
+template <class Add, class Stop>
+void read_requests(Add add, Stop stop) {
+  std::string buffer;
+  JobSpec options;
+  std::vector<JobSpec> jobs;
+  char chunk[65536];
+  while (true) {
+    ssize_t n = ::read(detail::kRequestFd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    buffer.append(chunk, static_cast<std::size_t>(n));
+    while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) {
+      const std::string& kind = message->at(0).get_ref<const std::string&>();
+      if (kind == "options") {
+        options = message->at(1).get<JobSpec>();
+      } else if (kind == "job") {
+        JobSpec& spec = jobs.emplace_back(options);
+        spec.seq = message->at(1).get<std::uint64_t>();
+        spec.input = message->at(2).get<std::string>();
+      } else if (kind == "stop") {
+        add(jobs);  // before the stop, as they were sent
+        stop(message->at(1).get<bool>());
+      }
+    }
+    add(jobs);
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, UrlFetcher::Done done) {
+  return std::make_unique<FetcherProcess>(max_transfers, std::move(done));
+}
+
+void serve_url_jobs_if_worker() {
+  const char* role = std::getenv(kUrlWorkerVariable);
+  if (!role) return;
+  int max_transfers = std::atoi(role);
+  ::unsetenv(kUrlWorkerVariable);
+  ::signal(SIGINT, SIG_IGN);   // Ctrl-C is pexec's to handle: it sends "stop"
+  ::signal(SIGPIPE, SIG_IGN);  // pexec gone: writes fail instead
+
+  std::string error;
+  const CurlLibrary* lib = curl_library(error);
+  if (!lib) {  // every job fails the way it would in thread mode
+    read_requests(
+        [&](std::vector<JobSpec>& specs) {
+          std::vector<JobResult> results;
+          for (const JobSpec& spec : specs) results.push_back(unstarted_result(spec, JobStatus::error, error));
+          specs.clear();
+          send_results(results);
+        },
+        [](bool) {});
+    std::exit(0);
+  }
+  UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_results);
+  std::thread reader([&] {
+    read_requests([&](std::vector<JobSpec>& specs) { fetcher.add(specs); },
+                  [&](bool let_running_finish) { fetcher.stop(let_running_finish); });
+    // End of input: after the last job pexec closes its end, and nothing is running any more;
+    // if pexec died, nobody wants the transfers still running: stop them.
+    fetcher.stop(false);
+    fetcher.close();
+  });
+  fetcher.run();
+  reader.join();
+  std::exit(0);
+}
+
+}  // namespace pexec::cli
