@@ -1,10 +1,11 @@
 #pragma once
 /// UrlJobs: the URL side of a JobExecutor. The first URL job starts the fetchers (UrlFetcher
 /// loops: threads of pexec in --mode thread, worker processes in --mode process), which together
-/// run at most -j transfers at a time. Jobs wait here, in input order, until a fetcher has a free
-/// transfer slot: a fetcher is never handed more than it can start, so a slow URL never holds
-/// back jobs that another fetcher could run. Each job's future is completed when its fetcher
-/// reports it, and the freed slot is refilled at once, on the reporting thread.
+/// run at most -j transfers at a time. Jobs wait here, in input order, until a fetcher has room:
+/// a fetcher thread is never handed more than it can start, so a slow URL never holds back jobs
+/// that another fetcher could run (a worker process holds a few more, see start_fetchers()).
+/// Each job's future is completed when its fetcher reports it, and the room it frees is filled at
+/// once, on the reporting thread.
 
 #include <cstdint>
 #include <deque>
@@ -47,8 +48,8 @@ class UrlJobs {
   std::mutex mutex_;
   std::deque<JobSpec> queued_;
   std::unordered_map<std::uint64_t, Out> out_;             // by seq: queued or with a fetcher
-  std::vector<int> running_;                               // per fetcher: jobs handed to it, not reported
-  std::vector<int> transfers_;                             // per fetcher: how many it runs at once
+  std::vector<int> held_;                                  // per fetcher: jobs handed to it, not reported
+  std::vector<int> capacity_;                              // per fetcher: how many it may hold
   bool dispatching_ = false;                               // one dispatch() at a time keeps the input order
   bool dispatch_again_ = false;                            // asked for while one ran
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
