@@ -1,14 +1,29 @@
-# Sourced by the bench scripts. time_cmd LABEL CMD...: prints "LABEL SECONDS RSS_KB", the median
-# of 5 runs (so that one noisy run does not decide a ratio); wall time to the microsecond
-# (/usr/bin/time's %e has 10 ms steps, too coarse for 0.1 s runs), peak RSS from /usr/bin/time.
-# CMD's output goes to a file, as a user's would: to /dev/null, xargs' jobs would skip the write
-# every grouping tool must do. Needs $work (a scratch directory).
+# Sourced by the bench scripts. Needs $work (a scratch directory). Wall time is taken to the
+# microsecond (/usr/bin/time's %e has 10 ms steps, too coarse for 0.1 s runs), peak RSS from
+# /usr/bin/time. CMD's output goes to a file, as a user's would: to /dev/null, xargs' jobs would
+# skip the write every grouping tool must do.
+
+# time_once LABEL CMD...: runs CMD once and adds "SECONDS RSS_KB" to LABEL's list.
+time_once() {
+  local label=$1; shift
+  local start=$EPOCHREALTIME
+  /usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/out" 2> "$work/err" || true
+  local end=$EPOCHREALTIME
+  echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f", e - s }') $(tail -n1 "$work/rss")" >> "$work/times-$label"
+}
+
+# median LABEL: prints "LABEL SECONDS RSS_KB", the run of median time in LABEL's list, and
+# empties the list.
+median() {
+  local label=$1
+  local count; count=$(wc -l < "$work/times-$label")
+  sort -n "$work/times-$label" | sed -n "$(( (count + 1) / 2 ))p" | { read -r secs rss; printf '%s %s %s\n' "$label" "$secs" "$rss"; }
+  rm -f "$work/times-$label"
+}
+
+# time_cmd LABEL CMD...: the median of 5 runs of CMD in a row.
 time_cmd() {
   local label=$1; shift
-  for run in 1 2 3 4 5; do
-    local start=$EPOCHREALTIME
-    /usr/bin/time -f "%M" -o "$work/rss$run" "$@" > "$work/out" 2> "$work/err" || true
-    local end=$EPOCHREALTIME
-    echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f", e - s }') $(tail -n1 "$work/rss$run")"
-  done | sort -n | sed -n 3p | { read -r secs rss; printf '%s %s %s\n' "$label" "$secs" "$rss"; }
+  for _ in 1 2 3 4 5; do time_once "$label" "$@"; done
+  median "$label"
 }

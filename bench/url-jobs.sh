@@ -19,15 +19,19 @@ for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work
 
 source "$here/timing.sh"
 
+rounds=7
 for n in 8 32; do
-  echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n"
-  {
-    time_cmd wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
-    time_cmd pexec         sh -c "'$pexec' -j $n < '$work/urls'"
-    time_cmd pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
-    time_cmd curl-parallel curl --parallel --parallel-max $n -K "$work/curl.config"
-    time_cmd xargs-curl    sh -c "xargs -P $n -n 50 curl -s < '$work/urls'"
-  } | awk -v count=$count '
+  echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n (median of $rounds rounds)"
+  # Round-robin: each round runs every tool once, so a noisy moment of the machine hits all
+  # tools alike instead of all the runs of one.
+  for _ in $(seq $rounds); do
+    time_once wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
+    time_once pexec         sh -c "'$pexec' -j $n < '$work/urls'"
+    time_once pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
+    time_once curl-parallel curl --parallel --parallel-max $n -K "$work/curl.config"
+    time_once xargs-curl    sh -c "xargs -P $n -n 50 curl -s < '$work/urls'"
+  done
+  for label in wget2 pexec pexec-proc curl-parallel xargs-curl; do median $label; done | awk -v count=$count '
     { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
     END { printf "%-14s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
           for (i=1;i<=NR;i++) printf "%-14s %8.4f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
