@@ -135,7 +135,8 @@ void Scheduler::submit(std::string item) {
     future.add_done_callback([this, seq](const Future<JobResult>& done) {
       std::lock_guard lock(mutex_);
       completed_.emplace_back(seq, done);
-      wake_.notify_one();
+      // The loop takes all of completed_ at once: only the first of a batch needs to wake it.
+      if (completed_.size() == 1) wake_.notify_one();
     });
   } catch (const std::exception& e) {  // a broken pool: this job cannot run
     handle(unstarted_result(spec, JobStatus::error, e.what()));
