@@ -77,11 +77,21 @@ void UrlFetcher::run() {
     if (!incoming_.empty() || (abort_requested_ && !aborted) || (cancel_requested_ && !cancelling_)) continue;
     sleeping_ = true;
     lock.unlock();
-    // Returns on socket activity, on curl's own timers, at the next retry, or on a wake-up.
-    lib_.multi_poll(multi_, nullptr, 0, poll_timeout_ms(), nullptr);
-    std::lock_guard relock(mutex_);
-    sleeping_ = false;
+    // Returns on socket activity, on curl's own timers, at the next retry, on a wake-up, or
+    // when the watched fd is readable.
+    curl_waitfd watched{watched_fd_, CURL_WAIT_POLLIN, 0};
+    lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, poll_timeout_ms(), nullptr);
+    {
+      std::lock_guard relock(mutex_);
+      sleeping_ = false;
+    }
+    if (watched_fd_ >= 0 && watched.revents && !on_readable_()) watched_fd_ = -1;
   }
+}
+
+void UrlFetcher::watch(int fd, std::function<bool()> on_readable) {
+  watched_fd_ = fd;
+  on_readable_ = std::move(on_readable);
 }
 
 void UrlFetcher::take_requests() {

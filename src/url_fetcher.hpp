@@ -45,6 +45,11 @@ class UrlFetcher {
   /// No more jobs will be added: run() returns once every job is reported. Any thread.
   void close();
 
+  /// Before run(): the loop also waits for `fd` to be readable, and then calls `on_readable` on
+  /// its thread, until that returns false. (A worker process reads pexec's requests this way,
+  /// with no thread of its own to hand them over.)
+  void watch(int fd, std::function<bool()> on_readable);
+
   /// The event loop; returns after close(), when every job has been reported.
   void run();
 
@@ -94,7 +99,9 @@ class UrlFetcher {
   std::vector<std::unique_ptr<Handle>> handles_;
   std::vector<Handle*> idle_handles_;
   std::vector<JobResult> finished_;  // this turn's, for done_
-  bool cancelling_ = false;          // copies of the requests above, taken under the lock
+  int watched_fd_ = -1;
+  std::function<bool()> on_readable_;
+  bool cancelling_ = false;  // copies of the requests above, taken under the lock
   bool aborting_ = false;
 };
 

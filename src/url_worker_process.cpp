@@ -1,5 +1,6 @@
 #include "url_worker_process.hpp"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <map>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "pexec/detail/frames.hpp"
 #include "pexec/detail/spawn_self.hpp"
@@ -150,35 +152,45 @@ void send_results(std::vector<JobResult>& results) {
   detail::write_all(detail::kResponseFd, frames);
 }
 
-/// Serves the messages on kRequestFd until end of input: the jobs of each read go to `add`
-/// together, stops to `stop`.
-template <class Add, class Stop>
-void read_requests(Add add, Stop stop) {
-  std::string buffer;
-  JobSpec options;
-  std::vector<JobSpec> jobs;
-  char chunk[65536];
-  while (true) {
-    ssize_t n = ::read(detail::kRequestFd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    buffer.append(chunk, static_cast<std::size_t>(n));
-    while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) {
+/// Reads the messages pexec sends on kRequestFd: the jobs of one read go to `add` together,
+/// stops to `stop`.
+class RequestReader {
+ public:
+  enum class Read { some, none_yet, end };
+
+  /// Reads once: blocks or not as the fd does.
+  template <class Add, class Stop>
+  Read read(Add add, Stop stop) {
+    char chunk[65536];
+    ssize_t n;
+    do {
+      n = ::read(detail::kRequestFd, chunk, sizeof chunk);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0 && errno == EAGAIN) return Read::none_yet;
+    if (n <= 0) return Read::end;
+    buffer_.append(chunk, static_cast<std::size_t>(n));
+    while (std::optional<nlohmann::json> message = detail::take_frame(buffer_)) {
       const std::string& kind = message->at(0).get_ref<const std::string&>();
       if (kind == "options") {
-        options = message->at(1).get<JobSpec>();
+        options_ = message->at(1).get<JobSpec>();
       } else if (kind == "job") {
-        JobSpec& spec = jobs.emplace_back(options);
+        JobSpec& spec = jobs_.emplace_back(options_);
         spec.seq = message->at(1).get<std::uint64_t>();
         spec.input = message->at(2).get<std::string>();
       } else if (kind == "stop") {
-        add(jobs);  // before the stop, as they were sent
+        add(jobs_);  // before the stop, as they were sent
         stop(message->at(1).get<bool>());
       }
     }
-    add(jobs);
+    add(jobs_);
+    return Read::some;
   }
-}
+
+ private:
+  std::string buffer_;
+  JobSpec options_;  // what the jobs that follow share
+  std::vector<JobSpec> jobs_;
+};
 
 }  // namespace
 
@@ -196,28 +208,34 @@ void serve_url_jobs_if_worker() {
 
   std::string error;
   const CurlLibrary* lib = curl_library(error);
+  RequestReader requests;
   if (!lib) {  // every job fails the way it would in thread mode
-    read_requests(
-        [&](std::vector<JobSpec>& specs) {
-          std::vector<JobResult> results;
-          for (const JobSpec& spec : specs) results.push_back(unstarted_result(spec, JobStatus::error, error));
-          specs.clear();
-          send_results(results);
-        },
-        [](bool) {});
+    auto fail = [&](std::vector<JobSpec>& specs) {
+      std::vector<JobResult> results;
+      for (const JobSpec& spec : specs) results.push_back(unstarted_result(spec, JobStatus::error, error));
+      specs.clear();
+      send_results(results);
+    };
+    while (requests.read(fail, [](bool) {}) != RequestReader::Read::end) {
+    }
     std::exit(0);
   }
   UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_results);
-  std::thread reader([&] {
-    read_requests([&](std::vector<JobSpec>& specs) { fetcher.add(specs); },
-                  [&](bool let_running_finish) { fetcher.stop(let_running_finish); });
+  ::fcntl(detail::kRequestFd, F_SETFL, ::fcntl(detail::kRequestFd, F_GETFL) | O_NONBLOCK);
+  fetcher.watch(detail::kRequestFd, [&] {
+    auto add = [&](std::vector<JobSpec>& specs) { fetcher.add(specs); };
+    auto stop = [&](bool let_running_finish) { fetcher.stop(let_running_finish); };
+    RequestReader::Read read;
+    while ((read = requests.read(add, stop)) == RequestReader::Read::some) {
+    }
+    if (read == RequestReader::Read::none_yet) return true;
     // End of input: after the last job pexec closes its end, and nothing is running any more;
     // if pexec died, nobody wants the transfers still running: stop them.
     fetcher.stop(false);
     fetcher.close();
+    return false;
   });
   fetcher.run();
-  reader.join();
   std::exit(0);
 }
 
