@@ -1,7 +1,6 @@
 #include "url_fetcher.hpp"
 
 #include <algorithm>
-#include <cmath>
 
 namespace pexec::cli {
 
