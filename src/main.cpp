@@ -11,6 +11,7 @@
 #include "job_list_reader.hpp"
 #include "json_lines_reporter.hpp"
 #include "options.hpp"
+#include "pexec/detail/write_all.hpp"
 #include "pexec/process_worker.hpp"
 #include "scheduler.hpp"
 #include "text_reporter.hpp"
@@ -42,7 +43,7 @@ int print_dry_run(JobListReader& reader, const Options& options) {
     int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(workers)) + 1;
     std::string line = options.kind_of(*item) == JobKind::url ? options.url.method + " " + *item
                                                               : expand_command(command_template, *item, seq, slot);
-    if (!write_fully(STDOUT_FILENO, line + "\n")) return 141;
+    if (!pexec::detail::write_all(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
 }

@@ -32,7 +32,4 @@ class Reporter {
   bool stdout_closed_ = false;
 };
 
-/// Writes all of `data` to `fd`; false on an error such as EPIPE.
-bool write_fully(int fd, std::string_view data);
-
 }  // namespace pexec::cli

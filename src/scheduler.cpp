@@ -6,6 +6,7 @@
 #include <chrono>
 #include <thread>
 
+#include "pexec/detail/write_all.hpp"
 #include "pexec/errors.hpp"
 
 namespace pexec::cli {
@@ -111,11 +112,11 @@ int Scheduler::run(JobListReader reader) {
   stop_reading();  // the reader thread may still wait for room or input
   reader_thread.join();
   if (stop_reason_ == StopReason::input_error) {
-    write_fully(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
+    detail::write_all(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
   }
   if (stop_reason_ == StopReason::deadline) {
-    write_fully(STDERR_FILENO,
-                "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) + ") jobs unfinished\n");
+    detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) +
+                                         ") jobs unfinished\n");
   }
   return exit_status();
 }

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pexec/detail/write_all.hpp"
+
 namespace pexec::detail {
 
 inline std::string encode_frame(const nlohmann::json& message) {
@@ -34,18 +36,6 @@ inline std::optional<nlohmann::json> take_frame(std::string& buffer) {
   nlohmann::json message = nlohmann::json::from_cbor(begin, begin + size);
   buffer.erase(0, sizeof size + size);
   return message;
-}
-
-/// Writes all of `data`; false on an error such as EPIPE (the reader is gone).
-inline bool write_all(int fd, const std::string& data) {
-  std::size_t done = 0;
-  while (done < data.size()) {
-    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    done += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 /// Reads one frame with blocking reads; nothing at end of file.
