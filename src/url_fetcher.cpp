@@ -4,12 +4,6 @@
 
 namespace pexec::cli {
 
-namespace {
-
-bool same_options(const JobSpec& a, const JobSpec& b) { return a.url == b.url && a.timeout == b.timeout; }
-
-}  // namespace
-
 UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done)
     : lib_(lib),
       max_transfers_(std::max(1, max_transfers)),
@@ -122,7 +116,7 @@ UrlFetcher::Handle* UrlFetcher::take_handle(const JobSpec& spec) {
     handle = handles_.back().get();
     handle->curl = lib_.easy_init();
   }
-  if (!handle->configured_for || !same_options(*handle->configured_for, spec)) {
+  if (!handle->configured_for || !UrlJob::same_handle_options(*handle->configured_for, spec)) {
     UrlJob::configure_handle(lib_, handle->curl, spec, handle->headers);
     handle->configured_for = spec;
   }

@@ -27,6 +27,10 @@ class UrlJob {
   /// protocols); libcurl copies and parses them, so a fetcher does it once per handle, not once
   /// per job. `headers` receives the header list, which must outlive the handle's use.
   static void configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec& spec, curl_slist*& headers);
+  /// Whether two jobs share what configure_handle() sets up: their URL options and timeout.
+  static bool same_handle_options(const JobSpec& a, const JobSpec& b) {
+    return a.url == b.url && a.timeout == b.timeout;
+  }
 
   /// The job starts now, in `worker`.
   UrlJob(JobSpec spec, const std::string& worker);

@@ -14,6 +14,7 @@
 
 #include "pexec/detail/frames.hpp"
 #include "pexec/detail/spawn_self.hpp"
+#include "url_job.hpp"
 
 namespace pexec::cli {
 
@@ -69,7 +70,7 @@ class FetcherProcess final : public UrlFetcherHost {
       if (!lost_) {
         std::string frames;
         for (JobSpec& spec : specs) {
-          if (!options_ || options_->url != spec.url || options_->timeout != spec.timeout) {
+          if (!options_ || !UrlJob::same_handle_options(*options_, spec)) {
             frames += detail::encode_frame(nlohmann::json::array({"options", spec}));
             options_ = spec;
           }
