@@ -1,6 +1,7 @@
 #pragma once
-/// JobExecutor: the pool that jobs run in, the library's ThreadPoolExecutor (--mode thread) or
-/// ProcessPoolExecutor (--mode process), behind the two operations the Scheduler needs.
+/// JobExecutor: where jobs run, behind the operations the Scheduler needs. Shell jobs go to the
+/// library's ThreadPoolExecutor (--mode thread) or ProcessPoolExecutor (--mode process), URL jobs
+/// to UrlJobs' fetchers (threads or worker processes, as --mode says).
 
 #include <memory>
 

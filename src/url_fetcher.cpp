@@ -49,13 +49,11 @@ void UrlFetcher::close() {
 }
 
 void UrlFetcher::run() {
-  bool aborted = false;
   while (true) {
     take_requests();
-    if (aborting_ && !aborted) {
-      abort_running();
-      aborted = true;
-    }
+    // After the first turn of a stop nothing runs (an abort cancels too, so no job starts again),
+    // and these find nothing to do.
+    if (aborting_) abort_running();
     if (cancelling_) cancel_queued();
     restart_due_retries();
     start_queued();
@@ -67,7 +65,7 @@ void UrlFetcher::run() {
 
     std::unique_lock lock(mutex_);
     if (closed_ && incoming_.empty() && queued_.empty() && running_.empty()) return;
-    if (!incoming_.empty() || (abort_requested_ && !aborted) || (cancel_requested_ && !cancelling_)) continue;
+    if (!incoming_.empty() || (abort_requested_ && !aborting_) || (cancel_requested_ && !cancelling_)) continue;
     sleeping_ = true;
     lock.unlock();
     // Returns on socket activity, on curl's own timers, at the next retry, on a wake-up, or
