@@ -102,13 +102,7 @@ class FetcherProcess final : public UrlFetcherHost {
     std::string buffer;
     std::vector<nlohmann::json> messages;
     std::vector<JobResult> results;
-    char chunk[65536];
-    while (true) {
-      ssize_t n = ::read(worker_.from_worker, chunk, sizeof chunk);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
-      buffer.append(chunk, static_cast<std::size_t>(n));
-      while (std::optional<nlohmann::json> message = detail::take_frame(buffer)) messages.push_back(*message);
+    while (detail::read_frames(worker_.from_worker, buffer, messages) > 0) {
       {
         std::lock_guard lock(mutex_);
         for (const nlohmann::json& message : messages) {
@@ -162,33 +156,30 @@ class RequestReader {
   /// Reads once: blocks or not as the fd does.
   template <class Add, class Stop>
   Read read(Add add, Stop stop) {
-    char chunk[65536];
-    ssize_t n;
-    do {
-      n = ::read(detail::kRequestFd, chunk, sizeof chunk);
-    } while (n < 0 && errno == EINTR);
+    ssize_t n = detail::read_frames(detail::kRequestFd, buffer_, messages_);
     if (n < 0 && errno == EAGAIN) return Read::none_yet;
     if (n <= 0) return Read::end;
-    buffer_.append(chunk, static_cast<std::size_t>(n));
-    while (std::optional<nlohmann::json> message = detail::take_frame(buffer_)) {
-      const std::string& kind = message->at(0).get_ref<const std::string&>();
+    for (const nlohmann::json& message : messages_) {
+      const std::string& kind = message.at(0).get_ref<const std::string&>();
       if (kind == "options") {
-        options_ = message->at(1).get<JobSpec>();
+        options_ = message.at(1).get<JobSpec>();
       } else if (kind == "job") {
         JobSpec& spec = jobs_.emplace_back(options_);
-        spec.seq = message->at(1).get<std::uint64_t>();
-        spec.input = message->at(2).get<std::string>();
+        spec.seq = message.at(1).get<std::uint64_t>();
+        spec.input = message.at(2).get<std::string>();
       } else if (kind == "stop") {
         add(jobs_);  // before the stop, as they were sent
-        stop(message->at(1).get<bool>());
+        stop(message.at(1).get<bool>());
       }
     }
+    messages_.clear();
     add(jobs_);
     return Read::some;
   }
 
  private:
   std::string buffer_;
+  std::vector<nlohmann::json> messages_;
   JobSpec options_;  // what the jobs that follow share
   std::vector<JobSpec> jobs_;
 };

@@ -38,6 +38,21 @@ inline std::optional<nlohmann::json> take_frame(std::string& buffer) {
   return message;
 }
 
+/// Reads once from `fd` (blocking or not, as the fd is; EINTR retried) and moves every frame
+/// now complete into `frames`. Returns read(2)'s result: bytes read, 0 at end of file, or -1
+/// with errno set (EAGAIN: nothing there yet).
+inline ssize_t read_frames(int fd, std::string& buffer, std::vector<nlohmann::json>& frames) {
+  char chunk[65536];
+  ssize_t n;
+  do {
+    n = ::read(fd, chunk, sizeof chunk);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return n;
+  buffer.append(chunk, static_cast<std::size_t>(n));
+  while (std::optional<nlohmann::json> message = take_frame(buffer)) frames.push_back(std::move(*message));
+  return n;
+}
+
 /// Reads one frame with blocking reads; nothing at end of file.
 inline std::optional<nlohmann::json> read_frame(int fd, std::string& buffer) {
   while (true) {
