@@ -56,35 +56,64 @@ std::string shell_quote(std::string_view text) {
   return quoted + "'";
 }
 
+std::string quote_for(QuoteContext context, std::string_view text) {
+  std::string quoted;
+  switch (context) {
+    case QuoteContext::unquoted:
+      return shell_quote(text);
+    case QuoteContext::single_quoted:  // 'x{}y': close the quotes around each quote of the item
+      for (char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      return quoted;
+    case QuoteContext::double_quoted:  // "x{}y": the four characters special inside "" are escaped
+      for (char c : text) {
+        if (c == '$' || c == '`' || c == '"' || c == '\\') quoted += '\\';
+        quoted += c;
+      }
+      return quoted;
+  }
+  return quoted;
+}
+
 std::string expand_command(const std::string& command_template, const std::string& item, std::uint64_t seq, int slot) {
   if (command_template.empty()) return item;
   struct Replacement {
     std::string_view token;
-    std::string value;
+    std::string value;  // unquoted; quoted for where it lands
   };
   // Longest tokens first, so that "{//}" is not read as "{/" + "/}".
   const std::array<Replacement, 7> replacements = {{
-      {"{//}", shell_quote(dirname(item))},
-      {"{/.}", shell_quote(without_extension(basename(item)))},
-      {"{/}", shell_quote(basename(item))},
-      {"{.}", shell_quote(without_extension(item))},
+      {"{//}", std::string(dirname(item))},
+      {"{/.}", std::string(without_extension(basename(item)))},
+      {"{/}", std::string(basename(item))},
+      {"{.}", std::string(without_extension(item))},
       {"{#}", std::to_string(seq)},
       {"{%}", std::to_string(slot)},
-      {"{}", shell_quote(item)},
+      {"{}", item},
   }};
   std::string line;
   bool replaced = false;
+  // Where in the shell's quoting the template is, so that each item lands as one literal.
+  QuoteContext context = QuoteContext::unquoted;
   std::string_view rest = command_template;
   while (!rest.empty()) {
     auto match = std::find_if(replacements.begin(), replacements.end(),
                               [&](const Replacement& r) { return rest.starts_with(r.token); });
     if (match != replacements.end()) {
-      line += match->value;
+      line += quote_for(context, match->value);
       rest.remove_prefix(match->token.size());
       replaced = true;
-    } else {
+      continue;
+    }
+    char c = rest.front();
+    line += c;
+    rest.remove_prefix(1);
+    if (c == '\\' && context != QuoteContext::single_quoted && !rest.empty()) {  // escapes the next
       line += rest.front();
       rest.remove_prefix(1);
+    } else if (c == '\'' && context != QuoteContext::double_quoted) {
+      context = context == QuoteContext::single_quoted ? QuoteContext::unquoted : QuoteContext::single_quoted;
+    } else if (c == '"' && context != QuoteContext::single_quoted) {
+      context = context == QuoteContext::double_quoted ? QuoteContext::unquoted : QuoteContext::double_quoted;
     }
   }
   if (!replaced) line += " " + shell_quote(item);

@@ -17,11 +17,24 @@ JobResult started_result(const JobSpec& spec, const std::string& worker) {
 JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error) {
   JobResult result;
   result.seq = spec.seq;
-  result.input = spec.input;
+  result.input = spec.kind == JobKind::url ? url_for_display(spec.input) : spec.input;
   result.kind = spec.kind == JobKind::url ? "url" : "shell";
   result.status = status;
   result.error = std::move(error);
   return result;
+}
+
+std::string url_for_display(const std::string& url) {
+  std::size_t scheme_end = url.find("://");
+  if (scheme_end == std::string::npos) return url;
+  std::size_t authority = scheme_end + 3;
+  std::size_t authority_end = url.find_first_of("/?#", authority);
+  if (authority_end == std::string::npos) authority_end = url.size();
+  std::size_t at = url.rfind('@', authority_end);
+  if (at == std::string::npos || at < authority) return url;
+  std::size_t colon = url.find(':', authority);
+  if (colon == std::string::npos || colon > at) return url;
+  return url.substr(0, colon + 1) + "***" + url.substr(at);
 }
 
 std::string rfc3339_utc(std::int64_t unix_ms) {

@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "captured_output.hpp"
+
 // std::optional as null-or-value in JSON, for the structures below.
 NLOHMANN_JSON_NAMESPACE_BEGIN
 template <class T>
@@ -89,8 +91,8 @@ struct JobResult {
   std::optional<int> signal;
   std::int64_t start_ms = 0;  // Unix time in milliseconds; 0 if it never started
   double duration_s = 0;
-  std::string out;  // the job's stdout, byte for byte
-  std::string err;  // the job's stderr
+  CapturedOutput out;  // the job's stdout, byte for byte
+  CapturedOutput err;  // the job's stderr
   std::string worker;
   std::string error;  // why it could not start or failed, for status error (and URL failures)
   // URL jobs only.
@@ -110,6 +112,10 @@ JobResult started_result(const JobSpec& spec, const std::string& worker);
 
 /// A result for a job that never ran (status cancelled) or whose worker was lost.
 JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error = {});
+
+/// `url` as reports show it: a password in it (http://user:password@host/) becomes "***", as
+/// curl hides it in its own output.
+std::string url_for_display(const std::string& url);
 
 /// Milliseconds since the Unix epoch as RFC 3339 UTC with milliseconds: 2026-11-22T03:14:47.123Z.
 std::string rfc3339_utc(std::int64_t unix_ms);

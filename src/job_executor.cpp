@@ -19,15 +19,23 @@ JobResult run_shell_job_here(const JobSpec& spec) {
 
 // --- process mode: what runs inside a worker process ---------------------------------------
 
-JobResult run_job_in_worker(JobSpec spec) { return run_shell_job_here(spec); }
+JobResult run_job_in_worker(JobSpec spec) {
+  JobResult result = run_shell_job_here(spec);
+  // A SIGTERM stops the job it came during (or the next one, if it came between jobs), not the
+  // worker's later jobs: after terminate_workers() there are none, since the pipe is closed.
+  running_jobs_stop().terminate.reset();
+  return result;
+}
 
-void on_terminate(int) { running_jobs_stop().raise(); }
+void on_terminate(int) { running_jobs_stop().terminate.raise(); }
 
 /// Worker initializer: the parent handles Ctrl-C for the whole run, and terminate_workers()'s
 /// SIGTERM stops the running job the same way as in thread mode, so its result (status
-/// "killed", with its output so far) still reaches the parent before the worker exits.
+/// "killed", with its output so far) still reaches the parent before the worker exits. Big
+/// outputs stay in named files that the parent adopts, instead of crossing the pipe.
 void prepare_job_worker() {
   running_jobs_stop();  // created here: a signal handler must not be the first to touch it
+  CapturedOutput::keep_spill_files_named();
   ::signal(SIGINT, SIG_IGN);
   struct sigaction action {};
   action.sa_handler = on_terminate;
@@ -46,16 +54,17 @@ namespace {
 
 class ThreadJobExecutor final : public JobExecutor {
  public:
-  explicit ThreadJobExecutor(std::optional<int> jobs) : pool_(jobs), url_jobs_(Mode::thread, pool_.max_workers()) {}
+  explicit ThreadJobExecutor(int jobs) : pool_(jobs), url_jobs_(Mode::thread, pool_.max_workers()) {}
   Future<JobResult> submit(const JobSpec& spec) override {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
     return pool_.submit([spec] { return run_shell_job_here(spec); });
   }
   void flush() override { url_jobs_.flush(); }
-  void stop(bool let_running_finish) override {
+  void stop(StopLevel level) override {
     pool_.shutdown(false, true);
-    if (!let_running_finish) running_jobs_stop().raise();
-    url_jobs_.stop(let_running_finish);
+    if (level >= StopLevel::terminating) running_jobs_stop().terminate.raise();
+    if (level >= StopLevel::killing) running_jobs_stop().kill.raise();
+    url_jobs_.stop(level);
   }
   int workers() const override { return pool_.max_workers(); }
 
@@ -66,19 +75,21 @@ class ThreadJobExecutor final : public JobExecutor {
 
 class ProcessJobExecutor final : public JobExecutor {
  public:
-  ProcessJobExecutor(std::optional<int> jobs, std::optional<int> max_tasks_per_child)
+  ProcessJobExecutor(int jobs, std::optional<int> max_tasks_per_child)
       : pool_(jobs, max_tasks_per_child, prepare_job_worker), url_jobs_(Mode::process, pool_.max_workers()) {}
   Future<JobResult> submit(const JobSpec& spec) override {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
     return pool_.submit(run_job_in_worker, spec);
   }
   void flush() override { url_jobs_.flush(); }
-  void stop(bool let_running_finish) override {
-    if (let_running_finish)
+  void stop(StopLevel level) override {
+    if (level == StopLevel::draining)
       pool_.shutdown(false, true);
-    else
+    else if (level == StopLevel::terminating)
       pool_.terminate_workers();
-    url_jobs_.stop(let_running_finish);
+    else
+      pool_.kill_workers();  // a worker that does not answer (SIGSTOP) cannot hold the run
+    url_jobs_.stop(level);
   }
   int workers() const override { return pool_.max_workers(); }
 
@@ -93,10 +104,9 @@ int default_workers(Mode mode) {
   return mode == Mode::process ? ProcessPoolExecutor::default_max_workers() : ThreadPoolExecutor::default_max_workers();
 }
 
-std::unique_ptr<JobExecutor> make_job_executor(const Options& options) {
-  if (options.mode == Mode::process)
-    return std::make_unique<ProcessJobExecutor>(options.jobs, options.max_tasks_per_child);
-  return std::make_unique<ThreadJobExecutor>(options.jobs);
+std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers) {
+  if (options.mode == Mode::process) return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child);
+  return std::make_unique<ThreadJobExecutor>(workers);
 }
 
 }  // namespace pexec::cli

@@ -8,26 +8,29 @@
 #include "job.hpp"
 #include "options.hpp"
 #include "pexec/future.hpp"
+#include "stop_signal.hpp"
 
 namespace pexec::cli {
 
 class JobExecutor {
  public:
   virtual ~JobExecutor() = default;
-  /// Schedules one job; throws pexec::BrokenExecutor if the pool cannot run jobs any more.
-  /// A job may wait for flush() to leave, so that jobs submitted together travel together.
+  /// Schedules one job; the Engine submits one only when a worker is free for it, so it starts
+  /// at once. Throws pexec::BrokenExecutor if the pool cannot run jobs any more. A job may wait
+  /// for flush() to leave, so that jobs submitted together travel together.
   virtual Future<JobResult> submit(const JobSpec& spec) = 0;
   /// Sends the jobs submitted since the last flush() on their way.
   virtual void flush() = 0;
-  /// Cancels every job not started yet and, unless `let_running_finish`, stops the running ones
-  /// (their process groups get SIGTERM, then SIGKILL after --grace); they report as "killed".
-  virtual void stop(bool let_running_finish) = 0;
+  /// Raises the stop level (see StopLevel): draining cancels whatever has not started,
+  /// terminating also stops the running jobs (SIGTERM, then SIGKILL after --grace; they report
+  /// as "killed"), killing sends SIGKILL at once (and kills process workers).
+  virtual void stop(StopLevel level) = 0;
   /// How many jobs run at once.
   virtual int workers() const = 0;
 };
 
-/// The pool --mode asks for, with -j and --max-tasks-per-child.
-std::unique_ptr<JobExecutor> make_job_executor(const Options& options);
+/// The pool --mode asks for, with `workers` workers and --max-tasks-per-child.
+std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers);
 
 /// Default number of workers for a mode, as the library's pools choose it.
 int default_workers(Mode mode);

@@ -22,11 +22,7 @@ nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
                    {"effective_url", text_or_null(r.effective_url)},
                    {"attempts", r.attempts}});
   } else {
-    object.update({{"command", r.command},
-                   {"exit_code", r.exit_code},
-                   {"signal", r.signal},
-                   {"stdout", r.out},
-                   {"stderr", r.err}});
+    object.update({{"command", r.command}, {"exit_code", r.exit_code}, {"signal", r.signal}});
   }
   return object;
 }
@@ -34,7 +30,22 @@ nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
 void JsonLinesReporter::report(const JobResult& result) {
   // Dumped to a string first: dump() with `replace` never throws on invalid UTF-8 (deps.md §4).
   std::string line = to_object(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  line += '\n';
+  if (result.kind == "url") {
+    put(STDOUT_FILENO, line + "\n");
+    return;
+  }
+  // A shell job's outputs come last, streamed from where they are kept (memory or a spill
+  // file) and escaped piece by piece: a job that printed gigabytes is never in memory whole.
+  line.pop_back();  // the closing brace
+  for (auto [key, output] : {std::pair{",\"stdout\":\"", &result.out}, std::pair{"\",\"stderr\":\"", &result.err}}) {
+    line += key;
+    put(STDOUT_FILENO, line);
+    line.clear();
+    JsonStringEscaper escaper;
+    put_output(STDOUT_FILENO, *output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
+    escaper.finish(line);
+  }
+  line += "\"}\n";
   put(STDOUT_FILENO, line);
 }
 

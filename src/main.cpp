@@ -3,17 +3,19 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
 #include <cstdio>
-#include <thread>
+
+#include <algorithm>
 
 #include "command_template.hpp"
+#include "engine.hpp"
 #include "job_executor.hpp"
 #include "job_list_reader.hpp"
 #include "json_lines_reporter.hpp"
 #include "options.hpp"
 #include "pexec/detail/write_all.hpp"
 #include "pexec/process_worker.hpp"
-#include "scheduler.hpp"
 #include "text_reporter.hpp"
 #include "url_worker_process.hpp"
 
@@ -28,24 +30,51 @@ void ensure_standard_fds() {
   }
 }
 
-JobListReader open_job_list(const Options& options, int stop_fd) {
+JobListReader open_job_list(const Options& options) {
   if (options.items) return JobListReader::from_items(*options.items);
   std::vector<std::string> files = options.arg_files.empty() ? std::vector<std::string>{"-"} : options.arg_files;
-  return JobListReader::from_files(files, options.null_separated ? '\0' : '\n', stop_fd);
+  return JobListReader::from_files(files, options.null_separated ? '\0' : '\n');
 }
 
 int print_dry_run(JobListReader& reader, const Options& options) {
   int workers = options.jobs.value_or(default_workers(options.mode));
   std::string command_template = options.command_template();
   std::uint64_t seq = 0;
-  while (auto item = reader.next()) {
+  while (auto item = reader.next_blocking()) {
     ++seq;
     int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(workers)) + 1;
-    std::string line = options.kind_of(*item) == JobKind::url ? options.url.method + " " + *item
+    std::string line = options.kind_of(*item) == JobKind::url ? options.url.method + " " + url_for_display(*item)
                                                               : expand_command(command_template, *item, seq, slot);
     if (!pexec::detail::write_all(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
+}
+
+/// How many jobs can run at once with the file descriptors there are. A running job holds
+/// about this many in pexec (thread mode: its pipes, pidfd and spill files; process mode: its
+/// worker's pipes and an adopted spill file), and pexec itself needs a few dozen.
+constexpr rlim_t kFdsPerJob[] = {8, 4};  // by Mode
+constexpr rlim_t kFdsForPexec = 64;
+
+/// Raises the soft RLIMIT_NOFILE as far as -j needs (never past the hard limit, and no
+/// further: jobs inherit it, and some programs close every possible fd at start); if the fds
+/// still cannot carry `workers` jobs, returns fewer, with one warning line.
+int fit_workers_to_fd_limit(int workers, Mode mode) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return workers;
+  rlim_t per_job = kFdsPerJob[mode == Mode::process ? 1 : 0];
+  rlim_t needed = kFdsForPexec + per_job * static_cast<rlim_t>(workers);
+  if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < needed) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max == RLIM_INFINITY ? needed : std::min(needed, limit.rlim_max);
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return workers;
+  rlim_t room = limit.rlim_cur > kFdsForPexec + per_job ? (limit.rlim_cur - kFdsForPexec) / per_job : 1;
+  int fitted = static_cast<int>(std::max<rlim_t>(1, room));
+  std::fprintf(stderr, "pexec: -j %d lowered to %d: only %llu file descriptors\n", workers, fitted,
+               static_cast<unsigned long long>(limit.rlim_cur));
+  return fitted;
 }
 
 }  // namespace
@@ -65,31 +94,28 @@ int main(int argc, char** argv) {
   }
   if (!options) return 0;
 
-  // Signals are handled in one place: blocked in every thread, taken by one waiting thread.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
-  StopSignal never;  // dry runs and unreadable input never stop reading early
   try {
-    if (options->dry_run) {
-      JobListReader reader = open_job_list(*options, never.fd());
+    if (options->dry_run) {  // runs nothing: signals keep their default effect
+      JobListReader reader = open_job_list(*options);
       return print_dry_run(reader, *options);
     }
-    JobListReader reader = open_job_list(*options, -1);
-    auto executor = make_job_executor(*options);
+    // Signals are taken by the engine's loop from a signalfd: blocked here, before any thread
+    // starts, so that every thread inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+    JobListReader reader = open_job_list(*options);
+    int workers = fit_workers_to_fd_limit(options->jobs.value_or(default_workers(options->mode)), options->mode);
+    auto executor = make_job_executor(*options, workers);
     std::unique_ptr<Reporter> reporter;
     if (options->format == OutputFormat::jsonl)
       reporter = std::make_unique<JsonLinesReporter>();
     else
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout);
-    Scheduler scheduler(*options, *executor, *reporter);
-    std::thread([&scheduler, stop_signals] {
-      int signal_number = 0;
-      if (sigwait(&stop_signals, &signal_number) == 0) scheduler.interrupt(signal_number);
-    }).detach();
-    return scheduler.run(std::move(reader));
+    Engine engine(*options, *executor, *reporter, stop_signals);
+    return engine.run(reader);
   } catch (const InputError& e) {
     std::fprintf(stderr, "pexec: %s\n", e.what());
     return 2;

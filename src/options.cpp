@@ -14,8 +14,10 @@ namespace pexec::cli {
 namespace {
 
 constexpr const char* kVersion = "pexec 0.1.0";
+constexpr double kNoLimitSeconds = 1e9;
 
-/// Accepts a number of seconds; above zero unless `allow_zero`.
+/// Accepts a number of seconds; above zero unless `allow_zero`. "inf" (and any number from 1e9,
+/// about 32 years, up) means no limit.
 CLI::Validator seconds(bool allow_zero) {
   return CLI::Validator(
       [allow_zero](std::string& text) -> std::string {
@@ -159,6 +161,16 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
     // CLI11 hands an unknown option over as the start of COMMAND; a command may begin with a
     // dash only after "--".
     throw UsageError("unknown option " + options.command.front() + " (put -- before a command that starts with -)");
+  }
+  // No limit at all rather than a huge one: a clock cannot add 1e10 seconds without overflow.
+  for (std::optional<double>* limit : {&options.timeout, &options.deadline}) {
+    if (*limit && !(**limit < kNoLimitSeconds)) limit->reset();
+  }
+  options.grace = std::min(options.grace, kNoLimitSeconds);
+  for (const std::string& header : options.url.headers) {
+    if (header.find_first_of("\r\n") != std::string::npos) {
+      throw UsageError("--header: a header may not hold a carriage return or a line feed");
+    }
   }
   options.mode = mode == "process" ? Mode::process : Mode::thread;
   options.format = format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;

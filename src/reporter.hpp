@@ -4,6 +4,7 @@
 /// together leave in one write, so a fast run costs one system call per batch, not per job.
 /// Implementations: TextReporter, JsonLinesReporter.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -18,18 +19,23 @@ class Reporter {
   virtual ~Reporter() = default;
   /// Adds one job's report to what the next flush() writes.
   virtual void report(const JobResult& result) = 0;
-  /// Writes what was reported, in order; false if pexec's stdout is gone (a closed pipe).
-  bool flush();
+  /// Writes what was reported, in order. Returns 0, or the errno of the first failed write to
+  /// stdout (EPIPE: nobody reads any more; ENOSPC: /dev/full or a full disk; ...).
+  int flush();
 
  protected:
   /// Queues `data` for stdout or stderr, after everything queued before it (on either: with
   /// 2>&1 each job's stderr still follows its stdout). A large block is written at once instead
   /// of being copied.
   void put(int fd, std::string_view data);
+  /// Queues a job's whole output, reading a spilled one back from its file piece by piece
+  /// (through `transform`, if given: --tag's prefixes, JSON escapes); memory stays bounded.
+  void put_output(int fd, const CapturedOutput& output,
+                  const std::function<void(std::string_view piece, std::string& out)>& transform = {});
 
  private:
   std::vector<std::pair<int, std::string>> pending_;  // runs of writes to one fd, in order
-  bool stdout_closed_ = false;
+  int stdout_error_ = 0;
 };
 
 }  // namespace pexec::cli

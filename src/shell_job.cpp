@@ -1,187 +1,214 @@
 #include "shell_job.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/posix/stream_descriptor.hpp>
-#include <boost/asio/readable_pipe.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/process/v2/process.hpp>
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <functional>
 #include <optional>
+#include <thread>
 #include <vector>
 
 #include "command_template.hpp"
+#include "pexec/detail/spawn.hpp"
 #include "stop_signal.hpp"
-
-extern char** environ;
 
 namespace pexec::cli {
 
-namespace asio = boost::asio;
-namespace bp2 = boost::process::v2;
-
 namespace {
 
-/// posix_spawn(p) of argv into a new process group, stdin /dev/null, stdout/stderr onto the
-/// given pipe ends, default signal state. Returns 0 or the errno.
-int spawn(const std::vector<std::string>& argv, bool search_path, int out_fd, int err_fd, pid_t& pid) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions, err_fd, STDERR_FILENO);
-  // Whatever pexec itself inherited without FD_CLOEXEC must not reach the job either.
-  posix_spawn_file_actions_addclosefrom_np(&actions, 3);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  posix_spawnattr_setpgroup(&attributes, 0);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+using Clock = std::chrono::steady_clock;
 
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  int error = search_path ? ::posix_spawnp(&pid, args[0], &actions, &attributes, args.data(), environ)
-                          : ::posix_spawn(&pid, args[0], &actions, &attributes, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
-  return error;
-}
+bool out_of_resources(int error) { return error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM; }
 
-/// Appends everything a pipe delivers to a string until EOF, then calls `on_closed`.
-class PipeDrain {
- public:
-  PipeDrain(asio::io_context& context, int fd, std::string& sink, std::function<void()> on_closed)
-      : pipe_(context, fd), sink_(sink), on_closed_(std::move(on_closed)) {}
-  void start() {
-    pipe_.async_read_some(asio::buffer(chunk_), [this](boost::system::error_code ec, std::size_t n) {
-      sink_.append(chunk_.data(), n);
-      if (ec) {
-        open_ = false;
-        on_closed_();
-        return;
-      }
-      start();
-    });
+/// The job's process, its pipes' read ends and its pidfd; everything is closed on destruction.
+struct Child {
+  pid_t pid = -1;
+  int out = -1, err = -1, pidfd = -1;
+  ~Child() {
+    for (int fd : {out, err, pidfd}) {
+      if (fd >= 0) ::close(fd);
+    }
   }
-  bool open() const { return open_; }
-
- private:
-  asio::readable_pipe pipe_;
-  std::string& sink_;
-  std::function<void()> on_closed_;
-  std::array<char, 65536> chunk_;
-  bool open_ = true;
 };
 
-std::chrono::steady_clock::duration to_duration(double seconds) {
-  return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(seconds));
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
-JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker) {
-  JobResult result = started_result(spec, worker);
-  result.command = expand_command(spec.command_template, spec.input, spec.seq, slot);
-  auto started = std::chrono::steady_clock::now();
-
+/// Creates the pipes and starts `command` (directly when it is a simple command, else through
+/// /bin/sh -c). Returns 0 or the errno of what failed.
+int start(const std::string& command, Child& child) {
   int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-    result.status = JobStatus::error;
-    result.error = std::string("cannot create a pipe: ") + std::strerror(errno);
-    return result;
+  if (::pipe2(out, O_CLOEXEC) != 0) return errno;
+  if (::pipe2(err, O_CLOEXEC) != 0) {
+    int error = errno;
+    ::close(out[0]);
+    ::close(out[1]);
+    return error;
   }
-  pid_t pid = -1;
+  detail::SpawnRequest request;
+  request.dup2s = {{out[1], STDOUT_FILENO}, {err[1], STDERR_FILENO}};
+  request.close_other_fds = true;
+  request.new_process_group = true;
+  request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD};
   int error = ENOENT;
-  if (auto argv = split_simple_command(result.command)) error = spawn(*argv, true, out[1], err[1], pid);
-  // Not found or not executable: let the shell run it, so the message and exit code (127/126)
-  // are exactly what /bin/sh -c gives.
-  if (error != 0) error = spawn({"/bin/sh", "-c", result.command}, false, out[1], err[1], pid);
+  if (auto argv = split_simple_command(command)) {
+    request.argv = std::move(*argv);
+    request.search_path = true;
+    error = detail::spawn_process(request, child.pid);
+  }
+  // Not found or not executable: let the shell run it, so that the message and exit code
+  // (127/126) are exactly what /bin/sh -c gives.
+  if (error != 0 && !out_of_resources(error)) {
+    request.argv = {"/bin/sh", "-c", command};
+    request.search_path = false;
+    error = detail::spawn_process(request, child.pid);
+  }
   ::close(out[1]);
   ::close(err[1]);
   if (error != 0) {
     ::close(out[0]);
     ::close(err[0]);
-    result.status = JobStatus::error;
-    result.error = std::string("cannot run /bin/sh: ") + std::strerror(error);
-    result.duration_s = seconds_since(started);
+    return error;
+  }
+  child.out = out[0];
+  child.err = err[0];
+  // Without a pidfd (out of fds) the loop polls waitpid() instead.
+  child.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0));
+  return 0;
+}
+
+int ms_until(Clock::time_point when) {
+  auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
+  return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
+}
+
+}  // namespace
+
+JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker) {
+  JobStops& stops = running_jobs_stop();
+  JobResult result = started_result(spec, worker);
+  if (stops.terminate.raised()) {  // handed over as pexec stopped: it never starts
+    result.status = JobStatus::cancelled;
+    result.start_ms = 0;
     return result;
   }
+  if (spec.input.find('\0') != std::string::npos) {
+    result.status = JobStatus::error;
+    result.error = "the item holds a NUL byte";
+    return result;
+  }
+  result.command = expand_command(spec.command_template, spec.input, spec.seq, slot);
+  auto started = Clock::now();
 
-  thread_local asio::io_context context;  // one per spawning thread: never shared (deps.md)
-  bp2::process process(context.get_executor(), pid);
-  asio::steady_timer timeout_timer(context);
-  asio::steady_timer grace_timer(context);
-  asio::posix::stream_descriptor stop_watch(context, running_jobs_stop().fd());
-  bool exited = false;
+  Child child;
+  while (int error = start(result.command, child)) {
+    if (!out_of_resources(error) || stops.terminate.raised()) {
+      result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
+      result.error = stops.terminate.raised() ? "" : std::string("cannot run /bin/sh: ") + std::strerror(error);
+      return result;
+    }
+    // No fd or process to be had now: others will be freed as running jobs end.
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+
+  std::optional<Clock::time_point> timeout_at;
+  if (spec.timeout) timeout_at = steady_after(*spec.timeout);
   std::optional<JobStatus> stopped_as;  // timeout or killed, once pexec starts stopping the job
-  // The job is over when its leader has exited and both pipes are closed, in any order.
-  std::function<void()> finish_if_done;
-  PipeDrain out_drain(context, out[0], result.out, [&] { finish_if_done(); });
-  PipeDrain err_drain(context, err[0], result.err, [&] { finish_if_done(); });
-  finish_if_done = [&] {
-    if (!exited || out_drain.open() || err_drain.open()) return;
-    timeout_timer.cancel();
-    grace_timer.cancel();
-    stop_watch.cancel();
-  };
+  Clock::time_point kill_at = Clock::time_point::max();
+  bool killed = false, exited = false;
+  int wait_status = 0;
+  std::string chunk(64 * 1024, '\0');
+
   auto stop_group = [&](JobStatus why) {
     if (stopped_as) return;  // even after the leader exited: its group may still hold the pipes
     stopped_as = why;
-    ::kill(-pid, SIGTERM);
-    grace_timer.expires_after(to_duration(spec.grace));
-    grace_timer.async_wait([&](boost::system::error_code ec) {
-      if (!ec) ::kill(-pid, SIGKILL);
-    });
+    ::kill(-child.pid, SIGTERM);
+    kill_at = steady_after(spec.grace);
+  };
+  auto kill_group = [&] {
+    ::kill(-child.pid, SIGKILL);
+    killed = true;
+  };
+  auto reap = [&](int flags) {
+    pid_t reaped;
+    do {
+      reaped = ::waitpid(child.pid, &wait_status, flags);
+    } while (reaped < 0 && errno == EINTR);
+    if (reaped == child.pid) exited = true;
   };
 
-  process.async_wait([&](boost::system::error_code, int) {
-    exited = true;
-    finish_if_done();
-  });
-  out_drain.start();
-  err_drain.start();
-  if (spec.timeout) {
-    timeout_timer.expires_after(to_duration(*spec.timeout));
-    timeout_timer.async_wait([&](boost::system::error_code ec) {
-      if (!ec) stop_group(JobStatus::timeout);
-    });
-  }
-  stop_watch.async_wait(asio::posix::stream_descriptor::wait_read, [&](boost::system::error_code ec) {
-    if (!ec) stop_group(JobStatus::killed);
-  });
-  context.restart();
-  context.run();
-  stop_watch.release();                   // the fd belongs to running_jobs_stop()
-  if (stopped_as) ::kill(-pid, SIGKILL);  // stragglers that closed their output
-  int status = process.native_exit_code();
-  process.detach();  // already reaped: the destructor must not signal a possibly reused pid
+  while (true) {
+    bool pipes_open = child.out >= 0 || child.err >= 0;
+    if (exited && !pipes_open) break;
+    // A stopped job whose leader is gone ends at its grace period, even if an escaped process
+    // (setsid) holds its pipes: pexec must not wait for it.
+    if (stopped_as && exited && Clock::now() >= kill_at) break;
 
-  result.duration_s = seconds_since(started);
-  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+    std::vector<pollfd> fds;
+    auto watch = [&](int fd) {
+      if (fd >= 0) fds.push_back({fd, POLLIN, 0});
+    };
+    watch(child.out);
+    watch(child.err);
+    if (!exited) watch(child.pidfd);
+    if (!stopped_as) watch(stops.terminate.fd());
+    if (!killed) watch(stops.kill.fd());
+    int timeout_ms = -1;
+    auto wake_at = [&](Clock::time_point when) {
+      int ms = ms_until(when);
+      timeout_ms = timeout_ms < 0 ? ms : std::min(timeout_ms, ms);
+    };
+    if (timeout_at && !stopped_as) wake_at(*timeout_at);
+    if (stopped_as && (!killed || exited)) wake_at(kill_at);
+    if (!exited && child.pidfd < 0) wake_at(Clock::now() + std::chrono::milliseconds(20));
+    if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) break;
+
+    for (const pollfd& p : fds) {
+      if (!p.revents) continue;
+      if (p.fd == child.out || p.fd == child.err) {
+        ssize_t n = ::read(p.fd, chunk.data(), chunk.size());
+        if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        if (n <= 0) {
+          ::close(p.fd);
+          (p.fd == child.out ? child.out : child.err) = -1;
+          continue;
+        }
+        CapturedOutput& sink = p.fd == child.out ? result.out : result.err;
+        // A sink that cannot keep more drops the bytes: the job still runs to its end.
+        sink.append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+      } else if (p.fd == child.pidfd) {
+        reap(0);
+      } else if (p.fd == stops.terminate.fd()) {
+        stop_group(JobStatus::killed);
+      } else if (p.fd == stops.kill.fd()) {
+        stop_group(JobStatus::killed);
+        kill_group();
+      }
+    }
+    if (!exited && child.pidfd < 0) reap(WNOHANG);
+    if (timeout_at && !stopped_as && Clock::now() >= *timeout_at) stop_group(JobStatus::timeout);
+    if (stopped_as && !killed && Clock::now() >= kill_at) kill_group();
+  }
+  if (!exited) reap(0);
+  if (stopped_as) ::kill(-child.pid, SIGKILL);  // stragglers that closed their output
+
+  result.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
+  if (WIFEXITED(wait_status)) result.exit_code = WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) result.signal = WTERMSIG(wait_status);
   if (stopped_as)
     result.status = *stopped_as;
   else
     result.status = result.exit_code == 0 ? JobStatus::ok : JobStatus::failed;
+  for (const CapturedOutput* output : {&result.out, &result.err}) {
+    if (!output->error().empty()) {
+      result.status = JobStatus::error;
+      result.error = "output lost: " + output->error();
+    }
+  }
   return result;
 }
 

@@ -1,12 +1,15 @@
 #pragma once
 /// run_shell_job(): runs one job's command line to completion in the calling thread and
 /// collects everything a reporter needs. The job leads its own process group, reads /dev/null,
-/// inherits pexec's environment and only fds 0-2, and has its stdout and stderr captured whole.
-/// At --timeout, or when running_jobs_stop() is raised, its whole group gets SIGTERM and, after
-/// the grace period, SIGKILL.
+/// inherits pexec's environment and only fds 0-2, and has its stdout and stderr captured
+/// (CapturedOutput: bounded memory, the rest on disk).
 ///
-/// Spawning is posix_spawn (cheap whatever pexec's size) and the child is then attached as a
-/// Boost.Process v2 process with one io_context per thread, the path verified in deps.md.
+/// One poll loop per job watches its two pipes, its pidfd and running_jobs_stop(). At --timeout,
+/// or when `terminate` is raised, its whole group gets SIGTERM and, after the grace period,
+/// SIGKILL; `kill` sends SIGKILL at once. Once a stopped job's leader has exited, the job ends at
+/// the end of its grace period even if an escaped process (setsid) still holds its pipes.
+/// A job that cannot get file descriptors or a process waits until it can (or is stopped); it
+/// never fails for want of them.
 
 #include <string>
 

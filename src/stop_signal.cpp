@@ -21,9 +21,23 @@ void StopSignal::raise() noexcept {
   [[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
 }
 
-StopSignal& running_jobs_stop() {
-  static StopSignal instance;
+void StopSignal::reset() noexcept {
+  raised_.store(false, std::memory_order_relaxed);
+  std::uint64_t count;
+  [[maybe_unused]] ssize_t n = ::read(fd_, &count, sizeof count);
+}
+
+JobStops& running_jobs_stop() {
+  static JobStops instance;
   return instance;
+}
+
+std::chrono::steady_clock::time_point steady_after(double seconds, std::chrono::steady_clock::time_point from) {
+  using clock = std::chrono::steady_clock;
+  // Anything beyond a century is "never" (and would overflow the clock's nanoseconds).
+  constexpr double kNever = 100.0 * 365 * 24 * 3600;
+  if (!(seconds < kNever)) return clock::time_point::max();
+  return from + std::chrono::duration_cast<clock::duration>(std::chrono::duration<double>(seconds));
 }
 
 }  // namespace pexec::cli

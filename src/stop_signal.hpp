@@ -1,11 +1,22 @@
 #pragma once
+/// StopSignal: a flag that, once raised, stays raised and is readable as a file descriptor, so
+/// that event loops can wait on it (an eventfd, written when raised). Raising it is
+/// async-signal-safe, so a signal handler may do it.
+///
+/// StopLevel: how far pexec has gone in stopping a run. It only goes up; each level includes the
+/// ones below it.
 
 #include <atomic>
-/// StopSignal: a flag that, once raised, stays raised and is readable as a file descriptor, so
-/// that event loops can wait on it (it is an eventfd that is written and never read). Raising it
-/// is async-signal-safe, so a signal handler may do it.
+#include <chrono>
 
 namespace pexec::cli {
+
+enum class StopLevel {
+  running,      // jobs start as slots free up
+  draining,     // no job starts; running jobs finish (--let-running-finish)
+  terminating,  // running jobs' process groups get SIGTERM, then SIGKILL after --grace
+  killing,      // running jobs' process groups get SIGKILL now
+};
 
 class StopSignal {
  public:
@@ -16,9 +27,11 @@ class StopSignal {
 
   /// Raises the flag; safe in a signal handler.
   void raise() noexcept;
+  /// Lowers it again (a process worker, between jobs).
+  void reset() noexcept;
   /// Cheap enough for a transfer's progress callback.
   bool raised() const noexcept { return raised_.load(std::memory_order_relaxed); }
-  /// Becomes readable (and stays so) once raised.
+  /// Readable while raised.
   int fd() const noexcept { return fd_; }
 
  private:
@@ -26,8 +39,17 @@ class StopSignal {
   std::atomic<bool> raised_{false};
 };
 
-/// The signal every running job in this process watches: when raised, each job's process group
-/// is sent SIGTERM, then SIGKILL after its grace period.
-StopSignal& running_jobs_stop();
+/// What every running shell job in this process watches: `terminate` sends its process group
+/// SIGTERM (then SIGKILL after its grace period), `kill` sends SIGKILL at once.
+struct JobStops {
+  StopSignal terminate;
+  StopSignal kill;
+};
+JobStops& running_jobs_stop();
+
+/// `seconds` after `from` on the steady clock, saturating: 1e300 or inf is "never" (the clock's
+/// max), not an overflow.
+std::chrono::steady_clock::time_point steady_after(
+    double seconds, std::chrono::steady_clock::time_point from = std::chrono::steady_clock::now());
 
 }  // namespace pexec::cli

@@ -9,15 +9,18 @@
 
 namespace pexec::cli {
 
+void LinePrefixer::feed(std::string_view piece, std::string& out) {
+  out.reserve(out.size() + piece.size() + prefix_.size() * 4);
+  for (char c : piece) {
+    if (line_start_) out.append(prefix_);
+    out += c;
+    line_start_ = c == '\n';
+  }
+}
+
 std::string prefix_lines(std::string_view text, std::string_view prefix) {
   std::string out;
-  out.reserve(text.size() + prefix.size() * 4);
-  bool line_start = true;
-  for (char c : text) {
-    if (line_start) out.append(prefix);
-    out += c;
-    line_start = c == '\n';
-  }
+  LinePrefixer(std::string(prefix)).feed(text, out);
   return out;
 }
 
@@ -30,7 +33,8 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
     case JobStatus::killed:
       return "killed by pexec";
     case JobStatus::error:
-      return r.kind == "url" ? r.error : "could not start: " + r.error;
+      // A shell job that ran to its end and still errs lost its output: the reason says so.
+      return r.kind == "url" || r.exit_code || r.signal ? r.error : "could not start: " + r.error;
     case JobStatus::cancelled:
       return "cancelled";
     default:
@@ -69,12 +73,13 @@ void TextReporter::report(const JobResult& r) {
     return;
   }
   if (tag_) {
-    std::string prefix = r.input + "\t";
-    put(STDOUT_FILENO, prefix_lines(r.out, prefix));
-    put(STDERR_FILENO, prefix_lines(r.err, prefix));
+    for (auto [fd, output] : {std::pair{STDOUT_FILENO, &r.out}, std::pair{STDERR_FILENO, &r.err}}) {
+      LinePrefixer prefixer(r.input + "\t");
+      put_output(fd, *output, [&](std::string_view piece, std::string& out) { prefixer.feed(piece, out); });
+    }
   } else {
-    put(STDOUT_FILENO, r.out);
-    put(STDERR_FILENO, r.err);
+    put_output(STDOUT_FILENO, r.out);
+    put_output(STDERR_FILENO, r.err);
   }
   if (r.status != JobStatus::ok) {
     put(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) +

@@ -28,4 +28,15 @@ class TextReporter final : public Reporter {
 /// Prefixes every line of `text` (including an unterminated last one) with `prefix`.
 std::string prefix_lines(std::string_view text, std::string_view prefix);
 
+/// prefix_lines() for a text that arrives in pieces: each line gets its prefix once.
+class LinePrefixer {
+ public:
+  explicit LinePrefixer(std::string prefix) : prefix_(std::move(prefix)) {}
+  void feed(std::string_view piece, std::string& out);
+
+ private:
+  std::string prefix_;
+  bool line_start_ = true;
+};
+
 }  // namespace pexec::cli

@@ -18,6 +18,8 @@ class UrlFetcherHost {
   /// worker process that is gone) before it returns.
   virtual void add(std::vector<JobSpec>& specs) = 0;
   virtual void stop(bool let_running_finish) = 0;
+  /// Whether the fetcher is gone (a worker process that died); its jobs were reported.
+  virtual bool lost() const { return false; }
 };
 
 /// A UrlFetcher on a thread of its own; `index` names its jobs' worker: UrlFetcher-INDEX.

@@ -142,7 +142,8 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
     result_.content_type = text;
   else
     result_.content_type.clear();
-  if (lib.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text) result_.effective_url = text;
+  if (lib.easy_getinfo(curl, CURLINFO_EFFECTIVE_URL, &text) == CURLE_OK && text)
+    result_.effective_url = url_for_display(text);
   std::string message;
   if (code != CURLE_OK) message = error_text_[0] ? error_text_ : lib.easy_strerror(code);
   lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);

@@ -22,12 +22,26 @@ void UrlJobs::start_fetchers() {
     int transfers = max_transfers_ / count + (i < max_transfers_ % count ? 1 : 0);
     fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, done)
                             : start_url_worker_process(transfers, done));
-    // A worker process also holds half again its transfers in waiting, so that it refills a
-    // freed slot without a round trip to pexec (process mode, -j 8: 0.22 s -> 0.18 s for the
-    // bench's 5000 URLs). Only those few jobs can wait behind its running transfers.
+    // A fetcher is never handed more than it can start: the Engine decides every start, so no
+    // job can start in a fetcher after the run decided to stop.
     std::lock_guard lock(mutex_);
     held_.push_back(0);
-    capacity_.push_back(mode_ == Mode::process ? transfers + transfers / 2 : transfers);
+    capacity_.push_back(transfers);
+  }
+}
+
+void UrlJobs::replace_lost_fetchers() {
+  for (std::size_t i = 0; i < fetchers_.size(); ++i) {
+    if (!fetchers_[i] || !fetchers_[i]->lost()) continue;
+    // Its jobs were reported (status error); the jobs still to come run in a new worker.
+    fetchers_[i].reset();
+    try {
+      fetchers_[i] =
+          start_url_worker_process(capacity_[i], [this](std::vector<JobResult>& results) { complete(results); });
+    } catch (const std::exception&) {
+      capacity_[i] = 0;  // no process to be had: the other fetchers take its share
+      fetchers_[i] = nullptr;
+    }
   }
 }
 
@@ -50,16 +64,11 @@ Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
   return future;
 }
 
-void UrlJobs::dispatch() {
-  std::unique_lock lock(mutex_);
-  if (dispatching_) {  // the running dispatch() looks again before it returns
-    dispatch_again_ = true;
-    return;
-  }
-  dispatching_ = true;
+void UrlJobs::flush() {
+  if (mode_ == Mode::process) replace_lost_fetchers();
   std::vector<std::vector<JobSpec>> batches(fetchers_.size());
-  do {
-    dispatch_again_ = false;
+  {
+    std::lock_guard lock(mutex_);
     while (!queued_.empty()) {
       // The fetcher with the most room.
       std::size_t best = 0;
@@ -72,18 +81,14 @@ void UrlJobs::dispatch() {
       batches[best].push_back(std::move(queued_.front()));
       queued_.pop_front();
     }
-    // Handed over outside the lock: a fetcher may report (and so call complete()) from add().
-    lock.unlock();
-    for (std::size_t i = 0; i < batches.size(); ++i) {
-      if (!batches[i].empty()) fetchers_[i]->add(batches[i]);
-      batches[i].clear();
-    }
-    lock.lock();
-  } while (dispatch_again_);
-  dispatching_ = false;
+  }
+  // Handed over outside the lock: a fetcher may report (and so call complete()) from add().
+  for (std::size_t i = 0; i < batches.size(); ++i) {
+    if (!batches[i].empty()) fetchers_[i]->add(batches[i]);
+  }
 }
 
-void UrlJobs::stop(bool let_running_finish) {
+void UrlJobs::stop(StopLevel level) {
   std::vector<std::pair<Future<JobResult>, JobResult>> cancelled;
   {
     std::lock_guard lock(mutex_);
@@ -93,7 +98,9 @@ void UrlJobs::stop(bool let_running_finish) {
     queued_.clear();
   }
   for (auto& [future, result] : cancelled) future.set_result(std::move(result));
-  for (auto& fetcher : fetchers_) fetcher->stop(let_running_finish);
+  for (auto& fetcher : fetchers_) {
+    if (fetcher) fetcher->stop(level == StopLevel::draining);
+  }
 }
 
 void UrlJobs::complete(std::vector<JobResult>& results) {
@@ -110,7 +117,6 @@ void UrlJobs::complete(std::vector<JobResult>& results) {
       --held_[node.mapped().fetcher];
     }
   }
-  dispatch();  // into the slots just freed, before the results travel on
   for (std::size_t i = 0; i < results.size(); ++i) futures[i].set_result(std::move(results[i]));
 }
 

@@ -4,8 +4,9 @@
 /// run at most -j transfers at a time. Jobs wait here, in input order, until a fetcher has room:
 /// a fetcher thread is never handed more than it can start, so a slow URL never holds back jobs
 /// that another fetcher could run (a worker process holds a few more, see start_fetchers()).
-/// Each job's future is completed when its fetcher reports it, and the room it frees is filled at
-/// once, on the reporting thread.
+/// Each job's future is completed when its fetcher reports it; the room it frees is filled at the
+/// Engine's next flush(). A URL worker process that dies is replaced at the next flush(): only
+/// the jobs it held fail.
 
 #include <cstdint>
 #include <deque>
@@ -17,6 +18,7 @@
 #include "job.hpp"
 #include "options.hpp"
 #include "pexec/future.hpp"
+#include "stop_signal.hpp"
 #include "url_worker_process.hpp"
 
 namespace pexec::cli {
@@ -30,9 +32,9 @@ class UrlJobs {
   /// fetched: its future holds a result with status error.
   Future<JobResult> submit(const JobSpec& spec);
   /// Hands queued jobs to the fetchers with free slots.
-  void flush() { dispatch(); }
-  /// Cancels the queued jobs and, unless `let_running_finish`, stops the running ones.
-  void stop(bool let_running_finish);
+  void flush();
+  /// Cancels the queued jobs and, from StopLevel::terminating on, stops the running ones.
+  void stop(StopLevel level);
 
  private:
   struct Out {
@@ -40,7 +42,7 @@ class UrlJobs {
     std::size_t fetcher = 0;
   };
   void start_fetchers();
-  void dispatch();
+  void replace_lost_fetchers();
   void complete(std::vector<JobResult>& results);
 
   const Mode mode_;
@@ -50,8 +52,6 @@ class UrlJobs {
   std::unordered_map<std::uint64_t, Out> out_;             // by seq: queued or with a fetcher
   std::vector<int> held_;                                  // per fetcher: jobs handed to it, not reported
   std::vector<int> capacity_;                              // per fetcher: how many it may hold
-  bool dispatching_ = false;                               // one dispatch() at a time keeps the input order
-  bool dispatch_again_ = false;                            // asked for while one ran
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
 };
 

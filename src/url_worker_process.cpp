@@ -89,6 +89,11 @@ class FetcherProcess final : public UrlFetcherHost {
     if (!lost.empty()) done_(lost);
   }
 
+  bool lost() const override {
+    std::lock_guard lock(mutex_);
+    return lost_;
+  }
+
   void stop(bool let_running_finish) override {
     std::lock_guard lock(mutex_);
     stopped_ = true;
@@ -132,7 +137,7 @@ class FetcherProcess final : public UrlFetcherHost {
   UrlFetcher::Done done_;
   detail::SelfWorker worker_;
   const std::string worker_name_;
-  std::mutex mutex_;  // guards the writes to the worker and the state below
+  mutable std::mutex mutex_;  // guards the writes to the worker and the state below
   std::map<std::uint64_t, JobSpec> in_worker_;
   std::optional<JobSpec> options_;  // the options last sent
   bool lost_ = false;

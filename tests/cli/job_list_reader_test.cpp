@@ -1,5 +1,6 @@
 // The job list: lines or NUL-separated items, empty items skipped, files checked before any job.
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,7 +9,6 @@
 #include <vector>
 
 #include "job_list_reader.hpp"
-#include "stop_signal.hpp"
 
 using namespace pexec::cli;
 
@@ -23,35 +23,35 @@ std::string temp_file(const std::string& content) {
 }
 std::vector<std::string> read_all(JobListReader& reader) {
   std::vector<std::string> items;
-  while (auto item = reader.next()) items.push_back(*item);
+  while (auto item = reader.next_blocking()) items.push_back(*item);
   return items;
 }
 }  // namespace
 
 TEST_CASE("lines become items; empty lines are skipped; a last line without newline counts") {
   std::string path = temp_file("a\n\nb c\n\nlast");
-  auto reader = JobListReader::from_files({path}, '\n', -1);
+  auto reader = JobListReader::from_files({path}, '\n');
   CHECK(read_all(reader) == std::vector<std::string>{"a", "b c", "last"});
   std::remove(path.c_str());
 }
 
 TEST_CASE("NUL-separated items may hold newlines") {
   std::string path = temp_file(std::string("one\ntwo\0three\0\0", 16));
-  auto reader = JobListReader::from_files({path}, '\0', -1);
+  auto reader = JobListReader::from_files({path}, '\0');
   CHECK(read_all(reader) == std::vector<std::string>{"one\ntwo", "three"});
   std::remove(path.c_str());
 }
 
 TEST_CASE("several files are read in order") {
   std::string a = temp_file("1\n2\n"), b = temp_file("3\n");
-  auto reader = JobListReader::from_files({a, b}, '\n', -1);
+  auto reader = JobListReader::from_files({a, b}, '\n');
   CHECK(read_all(reader) == std::vector<std::string>{"1", "2", "3"});
   std::remove(a.c_str());
   std::remove(b.c_str());
 }
 
 TEST_CASE("a file that cannot be opened fails at once, naming it") {
-  CHECK_THROWS_WITH_AS(JobListReader::from_files({"/nonexistent/list"}, '\n', -1),
+  CHECK_THROWS_WITH_AS(JobListReader::from_files({"/nonexistent/list"}, '\n'),
                        "cannot read /nonexistent/list: No such file or directory", InputError);
 }
 
@@ -59,12 +59,12 @@ TEST_CASE("a long list is read in pieces, item by item") {
   std::string content;
   for (int i = 0; i < 100000; ++i) content += std::to_string(i) + "\n";
   std::string path = temp_file(content);
-  auto reader = JobListReader::from_files({path}, '\n', -1);
-  auto first = reader.next();
+  auto reader = JobListReader::from_files({path}, '\n');
+  auto first = reader.next_blocking();
   CHECK(*first == "0");
   std::size_t count = 1;
   std::string last;
-  while (auto item = reader.next()) {
+  while (auto item = reader.next_blocking()) {
     ++count;
     last = *item;
   }
@@ -78,19 +78,40 @@ TEST_CASE("items from ::: skip empty ones") {
   CHECK(read_all(reader) == std::vector<std::string>{"a", "b"});
 }
 
-TEST_CASE("a raised stop ends reading even while the input stays open") {
+TEST_CASE("next() never waits: an open pipe without a whole item gives nothing until fill()") {
   int fds[2];
   REQUIRE(pipe(fds) == 0);
   REQUIRE(write(fds[1], "x\ny", 3) == 3);
-  StopSignal stop;
   int saved_stdin = dup(0);
   dup2(fds[0], 0);
-  auto reader = JobListReader::from_files({"-"}, '\n', stop.fd());
+  auto reader = JobListReader::from_files({"-"}, '\n');
   dup2(saved_stdin, 0);
   close(saved_stdin);
-  CHECK(*reader.next() == "x");
-  stop.raise();
-  CHECK_FALSE(reader.next().has_value());  // would block forever without the stop
   close(fds[0]);
+  CHECK_FALSE(reader.next().has_value());  // nothing read yet
+  CHECK(reader.fd() >= 0);
+  reader.fill();
+  CHECK(*reader.next() == "x");
+  CHECK_FALSE(reader.next().has_value());  // "y" may go on: the pipe is still open
+  CHECK_FALSE(reader.at_end());
   close(fds[1]);
+  reader.fill();
+  CHECK(*reader.next() == "y");
+  CHECK_FALSE(reader.next().has_value());
+  CHECK(reader.at_end());
+  CHECK(reader.fd() == -1);
+}
+
+TEST_CASE("a FIFO without a writer opens at once") {
+  std::string path = "/tmp/pexec-fifo-" + std::to_string(getpid());
+  REQUIRE(mkfifo(path.c_str(), 0600) == 0);
+  auto reader = JobListReader::from_files({path}, '\n');  // would block in open() otherwise
+  CHECK_FALSE(reader.next().has_value());
+  CHECK_FALSE(reader.at_end());
+  std::remove(path.c_str());
+}
+
+TEST_CASE("an item longer than the limit is an input error, not endless memory") {
+  auto reader = JobListReader::from_files({"/dev/zero"}, '\n');
+  CHECK_THROWS_WITH_AS(reader.next_blocking(), "/dev/zero: an item is longer than 134217728 bytes", InputError);
 }

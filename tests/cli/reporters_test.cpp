@@ -125,7 +125,7 @@ TEST_CASE("text: reports leave at flush(), in order across stdout and stderr") {
   reporter.report(second);
   std::fflush(stdout);
   CHECK(lseek(1, 0, SEEK_CUR) == 0);  // nothing written yet
-  CHECK(reporter.flush());
+  CHECK(reporter.flush() == 0);
   capture.restore();
   CHECK(capture.out == "line 1\nline 2warn\npexec: job 7 failed (exit 3): do 'item 7'\nsecond\n");
 }

@@ -44,7 +44,7 @@ TEST_CASE("large stdout and stderr are both captured whole, stderr first") {
   CHECK(big.status == JobStatus::ok);
   CHECK(big.err.size() == 2000000);
   CHECK(big.out.size() == 3000000);
-  CHECK(big.out.find_first_not_of('o') == std::string::npos);
+  CHECK(big.out.to_string().find_first_not_of('o') == std::string::npos);
 }
 
 TEST_CASE("a timeout stops the whole process tree") {
@@ -66,7 +66,7 @@ TEST_CASE("a job that ignores SIGTERM gets SIGKILL after the grace period") {
 TEST_CASE("a background child that keeps the output open is stopped at the timeout") {
   JobResult r = run("sleep 95.5 & echo started", 0.3);
   CHECK(r.status == JobStatus::timeout);
-  CHECK(r.out == "started\n");
+  CHECK(r.out.to_string() == "started\n");
   CHECK_FALSE(process_alive("sleep 95.5"));
 }
 
@@ -81,7 +81,7 @@ TEST_CASE("jobs read /dev/null and inherit only fds 0, 1 and 2") {
 TEST_CASE("the job leads its own process group") {
   JobResult r = run("ps -o pid= -o pgid= -p $$");
   int pid = 0, pgid = 0;
-  REQUIRE(std::sscanf(r.out.c_str(), "%d %d", &pid, &pgid) == 2);
+  REQUIRE(std::sscanf(r.out.to_string().c_str(), "%d %d", &pid, &pgid) == 2);
   CHECK(pid == pgid);
 }
 
@@ -91,13 +91,13 @@ TEST_CASE("commands run directly or through the shell give the same result") {
   JobResult missing = run("no-such-command-here x");
   CHECK(missing.status == JobStatus::failed);
   CHECK(*missing.exit_code == 127);
-  CHECK(missing.err.find("not found") != std::string::npos);
+  CHECK(missing.err.to_string().find("not found") != std::string::npos);
 }
 
 TEST_CASE("items are substituted into the template with the slot") {
   JobResult r = run_shell_job(JobSpec{4, "dir/x.txt", JobKind::shell, "echo {/.} {#} {%}", {}, 1.0, {}}, 3, "w");
   CHECK(r.command == "echo x 4 3");
-  CHECK(r.out == "x 4 3\n");
+  CHECK(r.out.to_string() == "x 4 3\n");
   CHECK(r.seq == 4);
   CHECK(r.worker == "w");
 }

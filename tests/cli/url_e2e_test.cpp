@@ -282,7 +282,7 @@ TEST_CASE("each worker reuses its connection between jobs") {
   }
 }
 
-TEST_CASE("process mode: a URL worker process that dies fails its jobs, and the run goes on") {
+TEST_CASE("process mode: a URL worker process that dies fails only the job it held; the rest run in a new one") {
   HttpTestServer server;
   PexecProcess pexec({"--mode", "process", "-j", "1", "--format", "jsonl", ":::", server.url("/ok"),
                       server.url("/slow"), server.url("/slow"), server.url("/slow")});
@@ -293,9 +293,12 @@ TEST_CASE("process mode: a URL worker process that dies fails its jobs, and the 
   CHECK(pexec.wait(30) == 1);
   auto lines = parse_json_lines(pexec.out);
   REQUIRE(lines.size() == 4);
-  for (std::size_t i = 1; i < lines.size(); ++i) {
-    CHECK(lines[i]["status"] == "error");
-    CHECK(lines[i]["error"] == "the URL worker process exited unexpectedly");
+  CHECK(lines[1]["seq"] == 2);  // -j 1: the worker held only the job it was fetching
+  CHECK(lines[1]["status"] == "error");
+  CHECK(lines[1]["error"] == "the URL worker process exited unexpectedly");
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    CHECK(lines[i]["status"] == "ok");
+    CHECK(lines[i]["worker"] != first["worker"]);
   }
 }
 

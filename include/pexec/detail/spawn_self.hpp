@@ -5,7 +5,6 @@
 
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -15,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-extern char** environ;
+#include "pexec/detail/spawn.hpp"
 
 namespace pexec::detail {
 
@@ -52,23 +51,15 @@ inline SelfWorker spawn_self(std::string_view variable, const std::string& value
   // clobber the other's source.
   int child_in = ::fcntl(requests[0], F_DUPFD_CLOEXEC, 10);
   int child_out = ::fcntl(responses[1], F_DUPFD_CLOEXEC, 10);
+  int dup_errno = errno;
   ::close(requests[0]);
   ::close(responses[1]);
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, child_in, kRequestFd);
-  posix_spawn_file_actions_adddup2(&actions, child_out, kResponseFd);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t none, defaults;
-  sigemptyset(&none);
-  sigemptyset(&defaults);
-  for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaddset(&defaults, s);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  if (child_in < 0 || child_out < 0) {
+    for (int fd : {child_in, child_out, requests[1], responses[0]}) {
+      if (fd >= 0) ::close(fd);
+    }
+    throw std::system_error(dup_errno, std::generic_category(), "fcntl F_DUPFD_CLOEXEC");
+  }
 
   std::string prefix = std::string(variable) + "=";
   std::vector<std::string> environment;
@@ -79,19 +70,20 @@ inline SelfWorker spawn_self(std::string_view variable, const std::string& value
   std::vector<char*> envp;
   for (auto& entry : environment) envp.push_back(entry.data());
   envp.push_back(nullptr);
-  std::string exe = self_exe();
-  char* argv[] = {exe.data(), nullptr};
 
+  SpawnRequest request;
+  request.argv = {self_exe()};
+  request.envp = envp.data();
+  request.dup2s = {{child_in, kRequestFd}, {child_out, kResponseFd}};
+  request.default_signals = {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT};
   SelfWorker worker;
-  int error = ::posix_spawn(&worker.pid, exe.c_str(), &actions, &attributes, argv, envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attributes);
+  int error = spawn_process(request, worker.pid);
   ::close(child_in);
   ::close(child_out);
   if (error != 0) {
     ::close(requests[1]);
     ::close(responses[0]);
-    throw std::system_error(error, std::generic_category(), "posix_spawn " + exe);
+    throw std::system_error(error, std::generic_category(), "posix_spawn " + request.argv[0]);
   }
   worker.to_worker = requests[1];
   worker.from_worker = responses[0];

@@ -1,0 +1,288 @@
+#include "engine.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <system_error>
+
+#include "pexec/detail/write_all.hpp"
+#include "pexec/errors.hpp"
+
+namespace pexec::cli {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// The level one step above `level`.
+StopLevel next_level(StopLevel level) {
+  return level == StopLevel::killing ? level : static_cast<StopLevel>(static_cast<int>(level) + 1);
+}
+
+}  // namespace
+
+Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals)
+    : options_(options),
+      executor_(executor),
+      reporter_(reporter),
+      slots_(static_cast<std::size_t>(std::max(1, executor.workers()))),
+      // -k holds finished results until the earlier ones are reported: this bounds how many.
+      keep_order_window_(4 * slots_ + 16),
+      command_template_(options.command_template()) {
+  signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  completion_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (completion_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+}
+
+Engine::~Engine() {
+  ::close(signal_fd_);
+  ::close(completion_fd_);
+}
+
+int Engine::run(JobListReader& reader) {
+  if (options_.deadline) deadline_ = steady_after(*options_.deadline);
+  while (true) {
+    start_jobs(reader);
+    if (level_ >= StopLevel::draining) cancel_held_items(reader);
+    executor_.flush();
+    flush_reports();
+    if ((input_ended_ || level_ >= StopLevel::draining) && in_flight_.empty()) break;
+    wait_for_events(reader);
+  }
+  flush_reports();
+
+  if (input_error_) detail::write_all(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
+  if (stop_reason_ == StopReason::output_error) {
+    detail::write_all(STDERR_FILENO,
+                      std::string("pexec: write error on standard output: ") + std::strerror(output_errno_) + "\n");
+  }
+  if (stop_reason_ == StopReason::deadline) {
+    detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) +
+                                         ") jobs unfinished\n");
+  }
+  return exit_status();
+}
+
+void Engine::start_jobs(JobListReader& reader) {
+  input_wanted_ = false;
+  while (level_ == StopLevel::running && !input_ended_ && in_flight_.size() < slots_) {
+    if (options_.keep_order && next_seq_ - next_to_report_ >= keep_order_window_) break;
+    std::optional<std::string> item = reader.next();
+    if (!item) {
+      if (reader.at_end())
+        input_ended_ = true;
+      else
+        input_wanted_ = true;
+      break;
+    }
+    submit(std::move(*item));
+  }
+}
+
+void Engine::submit(std::string item) {
+  JobKind kind = options_.kind_of(item);
+  JobSpec spec{next_seq_++, std::move(item), kind, command_template_, options_.timeout, options_.grace, options_.url};
+  ++jobs_read_;
+  if (level_ != StopLevel::running) {
+    handle(unstarted_result(spec, JobStatus::cancelled));
+    return;
+  }
+  try {
+    Future<JobResult> future = executor_.submit(spec);
+    std::uint64_t seq = spec.seq;
+    in_flight_.emplace(seq, InFlight{std::move(spec), future});
+    future.add_done_callback([this, seq](const Future<JobResult>&) {
+      std::lock_guard lock(mutex_);
+      completed_.push_back(seq);
+      // The loop takes all of completed_ at once: only the first of a batch needs to wake it.
+      if (completed_.size() == 1) {
+        std::uint64_t one = 1;
+        [[maybe_unused]] ssize_t n = ::write(completion_fd_, &one, sizeof one);
+      }
+    });
+  } catch (const std::exception& e) {  // a broken pool, no thread to be had: this job cannot run
+    handle(unstarted_result(spec, JobStatus::error, e.what()));
+  }
+}
+
+void Engine::cancel_held_items(JobListReader& reader) {
+  // Only what is already in memory: nothing more is read once the run stops.
+  while (std::optional<std::string> item = reader.next()) submit(std::move(*item));
+}
+
+std::optional<Clock::time_point> Engine::next_timer() const {
+  std::optional<Clock::time_point> next;
+  if (deadline_ && stop_reason_ < StopReason::deadline) next = deadline_;
+  if (level_ == StopLevel::terminating) {
+    // Jobs get SIGKILL at --grace; whatever still runs a second later (a process worker that
+    // does not answer) is killed from here.
+    Clock::time_point escalate = steady_after(options_.grace + 1.0, level_since_);
+    next = next ? std::min(*next, escalate) : escalate;
+  }
+  return next;
+}
+
+void Engine::wait_for_events(JobListReader& reader) {
+  pollfd fds[3] = {{signal_fd_, POLLIN, 0}, {completion_fd_, POLLIN, 0}, {-1, POLLIN, 0}};
+  nfds_t count = 2;
+  if (input_wanted_ && level_ == StopLevel::running && reader.fd() >= 0) {
+    fds[2].fd = reader.fd();
+    count = 3;
+  }
+  timespec timeout{};
+  timespec* timeout_pointer = nullptr;
+  if (std::optional<Clock::time_point> timer = next_timer(); timer && *timer != Clock::time_point::max()) {
+    auto left = std::max(Clock::duration::zero(), *timer - Clock::now());
+    auto seconds = std::chrono::duration_cast<std::chrono::seconds>(left);
+    timeout.tv_sec = static_cast<time_t>(seconds.count());
+    timeout.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds).count());
+    timeout_pointer = &timeout;
+  }
+  if (::ppoll(fds, count, timeout_pointer, nullptr) < 0 && errno != EINTR) {
+    throw std::system_error(errno, std::generic_category(), "ppoll");
+  }
+
+  if (fds[0].revents) take_signals();
+  if (fds[1].revents) take_completions();
+  if (count == 3 && fds[2].revents) {
+    try {
+      reader.fill();
+    } catch (const InputError& e) {
+      input_error_ = e.what();
+      begin_stop(StopReason::input_error, options_.let_running_finish ? StopLevel::draining : StopLevel::terminating);
+    }
+  }
+  auto now = Clock::now();
+  if (deadline_ && stop_reason_ < StopReason::deadline && now >= *deadline_) {
+    begin_stop(StopReason::deadline, StopLevel::terminating);  // a drain does not outlast it
+  }
+  if (level_ == StopLevel::terminating && now >= steady_after(options_.grace + 1.0, level_since_)) {
+    raise_level(StopLevel::killing);
+  }
+}
+
+void Engine::take_signals() {
+  signalfd_siginfo info;
+  while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (!first_signal_) first_signal_ = static_cast<int>(info.ssi_signo);
+    // The first signal stops the run as --let-running-finish says; every further one goes a
+    // level higher (a second Ctrl-C stops a drain; a third kills at once).
+    StopLevel level = level_ == StopLevel::running
+                          ? (options_.let_running_finish ? StopLevel::draining : StopLevel::terminating)
+                          : next_level(level_);
+    begin_stop(StopReason::signal, level);
+  }
+}
+
+void Engine::take_completions() {
+  std::uint64_t count;
+  [[maybe_unused]] ssize_t n = ::read(completion_fd_, &count, sizeof count);
+  std::vector<std::uint64_t> seqs;
+  {
+    std::lock_guard lock(mutex_);
+    seqs.swap(completed_);
+  }
+  for (std::uint64_t seq : seqs) collect(seq);
+}
+
+void Engine::collect(std::uint64_t seq) {
+  auto node = in_flight_.extract(seq);
+  const JobSpec& spec = node.mapped().spec;
+  const Future<JobResult>& future = node.mapped().future;
+  if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
+  std::exception_ptr error = future.exception();
+  if (!error) return handle(future.result());  // by reference: job outputs are not copied
+  try {
+    std::rethrow_exception(error);
+  } catch (const BrokenExecutor& e) {
+    // A process worker lost while pexec stops jobs was stopped by pexec; otherwise it died.
+    handle(unstarted_result(spec, level_ >= StopLevel::terminating ? JobStatus::killed : JobStatus::error, e.what()));
+  } catch (const std::exception& e) {
+    handle(unstarted_result(spec, JobStatus::error, e.what()));
+  }
+}
+
+void Engine::handle(JobResult result) {
+  if (result.status == JobStatus::killed && level_ < StopLevel::terminating) {
+    // pexec did not stop it: someone else signalled the job or its process worker.
+    result.status = JobStatus::failed;
+    if (result.error.empty()) result.error = "stopped by a signal pexec did not send";
+  }
+  JobStatus status = result.status;
+  bool stopped_by_us = status == JobStatus::cancelled || status == JobStatus::killed;
+  if (stopped_by_us) ++unfinished_;
+  if (!stopped_by_us && !first_status_) first_status_ = status;
+  if (status == JobStatus::failed || status == JobStatus::timeout || status == JobStatus::error) any_failed_ = true;
+  report(result);
+  if (level_ != StopLevel::running || stopped_by_us) return;
+  StopLevel level = options_.let_running_finish ? StopLevel::draining : StopLevel::terminating;
+  if (options_.return_when == FIRST_COMPLETED) begin_stop(StopReason::return_when, level);
+  if (options_.return_when == FIRST_EXCEPTION && status != JobStatus::ok) begin_stop(StopReason::return_when, level);
+}
+
+void Engine::report(const JobResult& result) {
+  // Nobody reads, or nothing can be written: stop quietly, like SIGPIPE.
+  if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+  if (!options_.keep_order) {
+    reporter_.report(result);
+    return;
+  }
+  reorder_.emplace(result.seq, result);  // held until the earlier jobs are reported
+  while (!reorder_.empty() && reorder_.begin()->first == next_to_report_) {
+    reporter_.report(reorder_.begin()->second);
+    reorder_.erase(reorder_.begin());
+    ++next_to_report_;
+  }
+}
+
+void Engine::flush_reports() {
+  if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+  int error = reporter_.flush();
+  if (error == EPIPE) {
+    begin_stop(StopReason::output_closed, StopLevel::terminating);
+  } else if (error) {
+    output_errno_ = error;
+    begin_stop(StopReason::output_error, StopLevel::terminating);
+  }
+}
+
+void Engine::begin_stop(StopReason reason, StopLevel level) {
+  stop_reason_ = std::max(stop_reason_, reason);
+  raise_level(level);
+}
+
+void Engine::raise_level(StopLevel level) {
+  if (level <= level_) return;
+  level_ = level;
+  level_since_ = Clock::now();
+  executor_.stop(level);
+}
+
+int Engine::exit_status() const {
+  if (first_signal_) return 128 + first_signal_;
+  switch (stop_reason_) {
+    case StopReason::signal:
+    case StopReason::deadline:
+      return 124;
+    case StopReason::output_error:
+      return kExitWriteError;
+    case StopReason::output_closed:
+      return 141;
+    case StopReason::input_error:
+      return 2;
+    case StopReason::return_when:
+      if (options_.return_when == FIRST_COMPLETED) return first_status_ == JobStatus::ok ? 0 : 1;
+      return 1;
+    case StopReason::none:
+      break;
+  }
+  return any_failed_ ? 1 : 0;
+}
+
+}  // namespace pexec::cli

@@ -1,0 +1,110 @@
+#pragma once
+/// Engine: pexec's one loop. It owns the run's state (ninja's rule); everything around it is
+/// passive and only tells it that something happened:
+/// - the job list (JobListReader) is read only when its fd is readable,
+/// - signals arrive on a signalfd,
+/// - finished jobs are pushed by the futures' done-callbacks into one completion queue, which
+///   wakes the loop through an eventfd,
+/// - the deadline and the stop escalation are the timeout of its one ppoll().
+/// Only the loop decides what starts: a job is submitted only when a worker is free for it, and
+/// only while the stop level is `running`, so no job can start after the run decided to stop.
+///
+/// Stopping is one StopLevel that only goes up: a satisfied --return-when drains (with
+/// --let-running-finish) or terminates; the deadline terminates; a signal terminates (drains
+/// with --let-running-finish), and each further signal raises the level by one; a run still
+/// terminating --grace + 1 s after it began is raised to killing. Every job read is reported
+/// exactly once: items pexec holds but has not started are reported `cancelled`.
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "job_executor.hpp"
+#include "job_list_reader.hpp"
+#include "options.hpp"
+#include "reporter.hpp"
+#include "stop_signal.hpp"
+
+namespace pexec::cli {
+
+/// pexec's exit status when its stdout cannot be written (other than a closed pipe).
+inline constexpr int kExitWriteError = 74;
+
+class Engine {
+ public:
+  /// `signals` are the signals that stop the run; the caller has blocked them in every thread
+  /// (before starting any), and the engine takes them from a signalfd.
+  Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  /// Runs every job of `reader` and returns pexec's exit status (see pexec(1), EXIT STATUS).
+  int run(JobListReader& reader);
+
+ private:
+  /// Why the run ended early; the strongest reason decides the exit status.
+  enum class StopReason { none, return_when, input_error, output_closed, output_error, deadline, signal };
+
+  struct InFlight {
+    JobSpec spec;
+    Future<JobResult> future;
+  };
+
+  void start_jobs(JobListReader& reader);
+  void submit(std::string item);
+  void wait_for_events(JobListReader& reader);
+  void take_signals();
+  void take_completions();
+  void collect(std::uint64_t seq);
+  void handle(JobResult result);
+  void report(const JobResult& result);
+  void flush_reports();
+  void begin_stop(StopReason reason, StopLevel level);
+  void raise_level(StopLevel level);
+  /// Reports as cancelled the items held but not started (the rest of the ::: items, the
+  /// complete lines already read).
+  void cancel_held_items(JobListReader& reader);
+  std::optional<std::chrono::steady_clock::time_point> next_timer() const;
+  int exit_status() const;
+
+  const Options& options_;
+  JobExecutor& executor_;
+  Reporter& reporter_;
+  const std::size_t slots_;
+  const std::size_t keep_order_window_;
+  const std::string command_template_;
+  int signal_fd_ = -1;
+  int completion_fd_ = -1;  // an eventfd the done-callbacks write
+
+  // Shared with the done-callbacks (pool threads): guarded by mutex_.
+  std::mutex mutex_;
+  std::vector<std::uint64_t> completed_;
+
+  // The loop's own.
+  std::uint64_t next_seq_ = 1;
+  std::map<std::uint64_t, InFlight> in_flight_;
+  std::map<std::uint64_t, JobResult> reorder_;  // -k: reported once all earlier ones are
+  std::uint64_t next_to_report_ = 1;
+  bool input_ended_ = false;
+  bool input_wanted_ = false;  // a slot waits for the reader's fd
+  std::optional<std::string> input_error_;
+  std::optional<std::chrono::steady_clock::time_point> deadline_;
+  StopLevel level_ = StopLevel::running;
+  std::chrono::steady_clock::time_point level_since_;
+  StopReason stop_reason_ = StopReason::none;
+  int first_signal_ = 0;
+  int output_errno_ = 0;
+  std::optional<JobStatus> first_status_;  // of the first job to finish
+  bool any_failed_ = false;
+  std::size_t jobs_read_ = 0;
+  std::size_t unfinished_ = 0;  // cancelled or killed
+};
+
+}  // namespace pexec::cli
