@@ -46,17 +46,24 @@ Engine::~Engine() {
 }
 
 int Engine::run(JobListReader& reader) {
-  if (options_.deadline) deadline_ = steady_after(*options_.deadline);
-  while (true) {
-    start_jobs(reader);
-    if (level_ >= StopLevel::draining) cancel_held_items(reader);
-    executor_.flush();
-    flush_reports();
-    if ((input_ended_ || level_ >= StopLevel::draining) && in_flight_.empty()) break;
-    wait_for_events(reader);
-  }
-  flush_reports();
+  while (advance(reader)) wait_for_events(reader);
+  return finish();
+}
 
+bool Engine::advance(JobListReader& reader) {
+  if (!started_) {
+    started_ = true;
+    if (options_.deadline) deadline_ = steady_after(*options_.deadline);
+  }
+  start_jobs(reader);
+  if (level_ >= StopLevel::draining) cancel_held_items(reader);
+  executor_.flush();
+  flush_reports();
+  return !((input_ended_ || level_ >= StopLevel::draining) && in_flight_.empty());
+}
+
+int Engine::finish() {
+  flush_reports();
   if (input_error_) detail::write_all(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
   if (stop_reason_ == StopReason::output_error) {
     detail::write_all(STDERR_FILENO,

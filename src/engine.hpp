@@ -45,8 +45,18 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  /// Runs every job of `reader` and returns pexec's exit status (see pexec(1), EXIT STATUS).
+  /// Runs every job of `reader` and returns pexec's exit status (see pexec(1), EXIT STATUS):
+  /// advance() and wait_for_events() in turn, then finish().
   int run(JobListReader& reader);
+
+  // One turn of the loop, in parts, so that tests can drive it step by step.
+  /// Starts what may start, hands jobs over, writes reports; false once the run is over.
+  bool advance(JobListReader& reader);
+  /// Waits (in the one ppoll) until something happens, and takes it in.
+  void wait_for_events(JobListReader& reader);
+  /// Writes the run's last messages and returns the exit status.
+  int finish();
+  StopLevel level() const { return level_; }
 
  private:
   /// Why the run ended early; the strongest reason decides the exit status.
@@ -59,7 +69,6 @@ class Engine {
 
   void start_jobs(JobListReader& reader);
   void submit(std::string item);
-  void wait_for_events(JobListReader& reader);
   void take_signals();
   void take_completions();
   void collect(std::uint64_t seq);
@@ -88,6 +97,7 @@ class Engine {
   std::vector<std::uint64_t> completed_;
 
   // The loop's own.
+  bool started_ = false;
   std::uint64_t next_seq_ = 1;
   std::map<std::uint64_t, InFlight> in_flight_;
   std::map<std::uint64_t, JobResult> reorder_;  // -k: reported once all earlier ones are

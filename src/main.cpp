@@ -52,9 +52,9 @@ int print_dry_run(JobListReader& reader, const Options& options) {
 
 /// How many jobs can run at once with the file descriptors there are. A running job holds
 /// about this many in pexec (thread mode: its pipes, pidfd and spill files; process mode: its
-/// worker's pipes and an adopted spill file), and pexec itself needs a few dozen.
+/// worker's pipes and an adopted spill file), and pexec itself needs a score.
 constexpr rlim_t kFdsPerJob[] = {8, 4};  // by Mode
-constexpr rlim_t kFdsForPexec = 64;
+constexpr rlim_t kFdsForPexec = 24;
 
 /// Raises the soft RLIMIT_NOFILE as far as -j needs (never past the hard limit, and no
 /// further: jobs inherit it, and some programs close every possible fd at start); if the fds

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -104,9 +105,12 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
   result.command = expand_command(spec.command_template, spec.input, spec.seq, slot);
   auto started = Clock::now();
 
+  // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
+  // want of them waits for it to end; with none, waiting would never end.
+  static std::atomic<int> running_here{0};
   Child child;
   while (int error = start(result.command, child)) {
-    if (!out_of_resources(error) || stops.terminate.raised()) {
+    if (!out_of_resources(error) || running_here.load() == 0 || stops.terminate.raised()) {
       result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
       result.error = stops.terminate.raised() ? "" : std::string("cannot run /bin/sh: ") + std::strerror(error);
       return result;
@@ -114,6 +118,12 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
     // No fd or process to be had now: others will be freed as running jobs end.
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+
+  ++running_here;
+  struct Leaving {
+    std::atomic<int>& count;
+    ~Leaving() { --count; }
+  } leaving{running_here};
 
   std::optional<Clock::time_point> timeout_at;
   if (spec.timeout) timeout_at = steady_after(*spec.timeout);

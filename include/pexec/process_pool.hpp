@@ -172,7 +172,15 @@ class ProcessPoolExecutor {
                                   detail::encode_frame(request),
                                   [future](const nlohmann::json& response) { complete<R>(future, response); }});
     queue_.push_back(id);
-    if (!manager_.joinable()) manager_ = std::thread([this] { manage(); });
+    if (!manager_.joinable()) {
+      try {
+        manager_ = std::thread([this] { manage(); });
+      } catch (...) {  // no thread to be had: nothing would ever run the call
+        queue_.pop_back();
+        pending_.erase(id);
+        throw;
+      }
+    }
     wake();
     return future;
   }
@@ -287,7 +295,8 @@ class ProcessPoolExecutor {
           idle = &spawn_worker();
         } catch (const std::exception& e) {
           log_error(std::string("cannot start a worker process: ") + e.what());
-          break_pool(failed);
+          // The workers there are take the work; with none, nothing can run it.
+          if (workers_.empty()) break_pool(failed);
           return;
         }
       }

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -22,6 +23,7 @@
 #include "pexec/detail/task.hpp"
 #include "pexec/errors.hpp"
 #include "pexec/future.hpp"
+#include "pexec/logging.hpp"
 #include "pexec/map_results.hpp"
 #include "pexec/worker_identity.hpp"
 
@@ -56,7 +58,12 @@ class ThreadPoolExecutor {
     if (!broken_.empty()) throw BrokenThreadPool(broken_);
     if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
     queue_.push_back(std::move(task));
-    adjust_thread_count();
+    try {
+      adjust_thread_count();
+    } catch (...) {
+      queue_.pop_back();
+      throw;
+    }
     work_available_.notify_one();
     return future;
   }
@@ -131,7 +138,14 @@ class ThreadPoolExecutor {
     }
     int count = static_cast<int>(threads_.size());
     if (count >= max_workers_) return;
-    threads_.emplace_back([this, count] { worker(thread_name_prefix_ + "_" + std::to_string(count), count); });
+    try {
+      threads_.emplace_back([this, count] { worker(thread_name_prefix_ + "_" + std::to_string(count), count); });
+    } catch (const std::system_error& e) {
+      // No thread to be had (RLIMIT_NPROC, memory): the threads there are take the work. With
+      // none at all, the call cannot run: submit() takes it back and throws.
+      if (count == 0) throw;
+      log_error(std::string("cannot start a worker thread, running with ") + std::to_string(count) + ": " + e.what());
+    }
   }
 
   void worker(std::string name, int index) {
