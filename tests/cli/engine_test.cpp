@@ -67,7 +67,9 @@ struct PipeInput {
     if (fds[1] >= 0) close(fds[1]);
   }
   JobListReader reader() { return JobListReader::from_files({"/proc/self/fd/" + std::to_string(fds[0])}, '\n'); }
-  void write_text(const std::string& text) { REQUIRE(::write(fds[1], text.data(), text.size()) == ssize_t(text.size())); }
+  void write_text(const std::string& text) {
+    REQUIRE(::write(fds[1], text.data(), text.size()) == ssize_t(text.size()));
+  }
   void close_writer() {
     close(fds[1]);
     fds[1] = -1;
@@ -169,7 +171,7 @@ TEST_CASE("the deadline stops a run whose input never ends, and wins over a drai
   CHECK(engine.level() == StopLevel::draining);
   engine.wait_for_events(reader);  // returns at the deadline
   CHECK(engine.level() == StopLevel::terminating);
-  CHECK(engine.advance(reader));   // job 1 is still out: its end comes as a completion
+  CHECK(engine.advance(reader));  // job 1 is still out: its end comes as a completion
   engine.wait_for_events(reader);
   CHECK_FALSE(engine.advance(reader));
   CHECK(reporter.lines == std::vector<std::string>{"2 failed", "1 killed"});
