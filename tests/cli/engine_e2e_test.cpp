@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -432,4 +433,48 @@ TEST_CASE("fault 12: stdout on a full device: one line on stderr and exit 74") {
     CHECK(r.status == 74);
     CHECK(r.err == "pexec: write error on standard output: No space left on device\n");
   }
+}
+
+TEST_CASE("stress: 2000 jobs with timeouts, failures and grandchildren, stopped by a signal at a random moment") {
+  std::mt19937 random(20261201);
+  char path[] = "/tmp/pexec-stress-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  std::string list;
+  const char* kinds[] = {"true",
+                         "exit 3",
+                         "sleep 0.0{}",
+                         "echo out; echo err >&2",
+                         "sh -c \"sleep 98.5 & sleep 98.5\"",
+                         "(sleep 98.5 &); echo detached-in-group",
+                         "kill -TERM $$",
+                         "head -c 100000 /dev/zero"};
+  for (int i = 0; i < 2000; ++i) {
+    std::string line = kinds[random() % 8];
+    if (auto at = line.find("{}"); at != std::string::npos) line.replace(at, 2, std::to_string(random() % 10));
+    list += line + "\n";
+  }
+  REQUIRE(write(fd, list.data(), list.size()) == static_cast<ssize_t>(list.size()));
+  close(fd);
+  int runs = 0;
+  for (const auto& mode : kModes) {
+    for (int run = 0; run < 10; ++run, ++runs) {
+      CAPTURE(mode);
+      CAPTURE(run);
+      PexecProcess pexec(with_mode(mode, {"-j", "8", "-t", "0.3", "--grace", "0.2", "--format", "jsonl", "-a", path}));
+      usleep(50000 + static_cast<useconds_t>(random() % 1500000));
+      int signal_number = random() % 2 ? SIGINT : SIGTERM;
+      pexec.signal(signal_number);
+      int status = pexec.wait(30);
+      CHECK_FALSE(pexec.timed_out);
+      CHECK((status == 128 + signal_number || status == 0 || status == 1));
+      // Every report line is whole: each parses, and the last one ends the output.
+      std::vector<nlohmann::json> lines;
+      CHECK_NOTHROW(lines = parse_json_lines(pexec.out));
+      for (const auto& line : lines) CHECK(line.contains("status"));
+      CHECK_FALSE(process_alive("sleep 98.5"));
+    }
+  }
+  CHECK(runs == 20);
+  std::remove(path);
 }
