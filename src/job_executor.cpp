@@ -2,6 +2,9 @@
 
 #include <signal.h>
 
+#include <chrono>
+
+#include "orphaned_jobs.hpp"
 #include "pexec/process_pool.hpp"
 #include "pexec/thread_pool.hpp"
 #include "pexec/worker_identity.hpp"
@@ -76,26 +79,56 @@ class ThreadJobExecutor final : public JobExecutor {
 class ProcessJobExecutor final : public JobExecutor {
  public:
   ProcessJobExecutor(int jobs, std::optional<int> max_tasks_per_child)
-      : pool_(jobs, max_tasks_per_child, prepare_job_worker), url_jobs_(Mode::process, pool_.max_workers()) {}
+      : jobs_(jobs), max_tasks_per_child_(max_tasks_per_child), pool_(new_pool()), url_jobs_(Mode::process, jobs) {
+    adopt_orphaned_jobs();
+  }
+  ~ProcessJobExecutor() override {
+    pool_.reset();  // waits for the workers
+    stop_orphaned_jobs();
+  }
   Future<JobResult> submit(const JobSpec& spec) override {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
-    return pool_.submit(run_job_in_worker, spec);
+    try {
+      return pool_->submit(run_job_in_worker, spec);
+    } catch (const BrokenProcessPool&) {
+      // A worker died (its jobs were reported): the jobs after them run in a new pool.
+      pool_ = new_pool();
+      return pool_->submit(run_job_in_worker, spec);
+    }
   }
-  void flush() override { url_jobs_.flush(); }
+  void flush() override {
+    url_jobs_.flush();
+    // The jobs of a worker that died are pexec's children now: stop them soon, not only at
+    // the end (a scan of /proc costs a little, so at most four times a second).
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_orphan_scan_ >= std::chrono::milliseconds(250)) {
+      last_orphan_scan_ = now;
+      stop_orphaned_jobs();
+    }
+  }
   void stop(StopLevel level) override {
-    if (level == StopLevel::draining)
-      pool_.shutdown(false, true);
-    else if (level == StopLevel::terminating)
-      pool_.terminate_workers();
-    else
-      pool_.kill_workers();  // a worker that does not answer (SIGSTOP) cannot hold the run
+    if (level == StopLevel::draining) {
+      pool_->shutdown(false, true);
+    } else if (level == StopLevel::terminating) {
+      pool_->terminate_workers();
+    } else {
+      pool_->kill_workers();  // a worker that does not answer (SIGSTOP) cannot hold the run,
+      stop_orphaned_jobs();   // nor can the jobs it leaves behind
+    }
     url_jobs_.stop(level);
   }
-  int workers() const override { return pool_.max_workers(); }
+  int workers() const override { return jobs_; }
 
  private:
-  ProcessPoolExecutor pool_;
+  std::unique_ptr<ProcessPoolExecutor> new_pool() {
+    return std::make_unique<ProcessPoolExecutor>(jobs_, max_tasks_per_child_, prepare_job_worker);
+  }
+
+  const int jobs_;
+  const std::optional<int> max_tasks_per_child_;
+  std::unique_ptr<ProcessPoolExecutor> pool_;
   UrlJobs url_jobs_;
+  std::chrono::steady_clock::time_point last_orphan_scan_{};
 };
 
 }  // namespace

@@ -478,3 +478,29 @@ TEST_CASE("stress: 2000 jobs with timeouts, failures and grandchildren, stopped 
   CHECK(runs == 20);
   std::remove(path);
 }
+
+TEST_CASE("fault 8: a process worker killed by someone else leaves no job behind; later jobs run in a new pool") {
+  PexecProcess pexec({"--mode", "process", "-j", "2", "--format", "jsonl", ":::", "sleep 97.2", "sleep 1; echo b",
+                      "sleep 1.5; echo c"});
+  REQUIRE(wait_until("pgrep -f '^sleep 97.2'", 10));
+  REQUIRE(std::system("kill -KILL $(ps -o ppid= -p $(pgrep -f '^sleep 97.2'))") == 0);
+  CHECK(pexec.wait(20) == 1);
+  CHECK_FALSE(process_alive("sleep 97.2"));  // its worker's job: stopped by pexec
+  auto lines = parse_json_lines(pexec.out);
+  REQUIRE(lines.size() == 3);
+  for (const auto& line : lines) {
+    if (line["seq"] == 1) CHECK(line["status"] == "error");
+    if (line["seq"] == 3) CHECK(line["stdout"] == "c\n");
+  }
+}
+
+TEST_CASE("fault 8: a stopped (SIGSTOP) process worker does not hold the deadline, and leaves no job behind") {
+  PexecProcess pexec({"--mode", "process", "-j", "2", "--deadline", "1", ":::", "sleep 97.3", "sleep 97.31"});
+  REQUIRE(wait_until("test $(pgrep -fc '^sleep 97.3') -eq 2", 10));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(std::system("for p in $(pgrep -f '^sleep 97.3'); do kill -STOP $(ps -o ppid= -p $p); done") == 0);
+  CHECK(pexec.wait(20) == 124);
+  CHECK(seconds_since(start) < 6);  // the deadline, --grace 1, and one second more
+  CHECK_FALSE(process_alive("sleep 97.3"));
+  CHECK(pexec.err.find("pexec: 2 (of 2) jobs unfinished") != std::string::npos);
+}
