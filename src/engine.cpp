@@ -32,8 +32,7 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
       reporter_(reporter),
       slots_(static_cast<std::size_t>(std::max(1, executor.workers()))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
-      keep_order_window_(4 * slots_ + 16),
-      command_template_(options.command_template()) {
+      keep_order_window_(4 * slots_ + 16) {
   signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
   completion_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -94,7 +93,7 @@ void Engine::start_jobs(JobListReader& reader) {
 
 void Engine::submit(std::string item) {
   JobKind kind = options_.kind_of(item);
-  JobSpec spec{next_seq_++, std::move(item), kind, command_template_, options_.timeout, options_.grace, options_.url};
+  JobSpec spec{next_seq_++, std::move(item), kind};
   ++jobs_read_;
   if (level_ != StopLevel::running) {
     handle(unstarted_result(spec, JobStatus::cancelled));

@@ -88,7 +88,6 @@ class Engine {
   Reporter& reporter_;
   const std::size_t slots_;
   const std::size_t keep_order_window_;
-  const std::string command_template_;
   int signal_fd_ = -1;
   int completion_fd_ = -1;  // an eventfd the done-callbacks write
 

@@ -67,18 +67,25 @@ struct UrlOptions {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes,
                                    retries)
 
-/// One job to run: the item, its position, and what the worker needs to run it.
-struct JobSpec {
-  std::uint64_t seq = 0;  // 1-based input position
-  std::string input;      // the item as read
-  JobKind kind = JobKind::shell;
+/// What every job of a run shares. It travels once: by reference to threads, and once to each
+/// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
+/// each job.
+struct RunSettings {
   std::string command_template;   // the COMMAND words joined; empty: the item is the command line
   std::optional<double> timeout;  // --timeout
   double grace = 1.0;             // --grace
   UrlOptions url;                 // for URL jobs
 };
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, command_template, timeout, grace, url)
+
+/// One job to run: the item and its position.
+struct JobSpec {
+  std::uint64_t seq = 0;  // 1-based input position
+  std::string input;      // the item as read
+  JobKind kind = JobKind::shell;
+};
 // The wire format to process-mode workers (not pexec's JSON lines output).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, input, kind, command_template, timeout, grace, url)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, input, kind)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {

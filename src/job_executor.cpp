@@ -16,14 +16,19 @@ namespace pexec::cli {
 
 namespace {
 
-JobResult run_shell_job_here(const JobSpec& spec) {
-  return run_shell_job(spec, current_worker_index() + 1, current_worker_name());
+JobResult run_shell_job_here(const JobSpec& spec, const RunSettings& settings) {
+  return run_shell_job(spec, settings, current_worker_index() + 1, current_worker_name());
 }
 
 // --- process mode: what runs inside a worker process ---------------------------------------
 
+RunSettings& worker_settings() {
+  static RunSettings settings;  // set once, by prepare_job_worker()
+  return settings;
+}
+
 JobResult run_job_in_worker(JobSpec spec) {
-  JobResult result = run_shell_job_here(spec);
+  JobResult result = run_shell_job_here(spec, worker_settings());
   // A SIGTERM stops the job it came during (or the next one, if it came between jobs), not the
   // worker's later jobs: after terminate_workers() there are none, since the pipe is closed.
   running_jobs_stop().terminate.reset();
@@ -36,7 +41,8 @@ void on_terminate(int) { running_jobs_stop().terminate.raise(); }
 /// SIGTERM stops the running job the same way as in thread mode, so its result (status
 /// "killed", with its output so far) still reaches the parent before the worker exits. Big
 /// outputs stay in named files that the parent adopts, instead of crossing the pipe.
-void prepare_job_worker() {
+void prepare_job_worker(RunSettings settings) {
+  worker_settings() = std::move(settings);
   running_jobs_stop();  // created here: a signal handler must not be the first to touch it
   CapturedOutput::keep_spill_files_named();
   ::signal(SIGINT, SIG_IGN);
@@ -57,10 +63,11 @@ namespace {
 
 class ThreadJobExecutor final : public JobExecutor {
  public:
-  explicit ThreadJobExecutor(int jobs) : pool_(jobs), url_jobs_(Mode::thread, pool_.max_workers()) {}
+  ThreadJobExecutor(int jobs, RunSettings settings)
+      : settings_(std::move(settings)), pool_(jobs), url_jobs_(Mode::thread, pool_.max_workers(), settings_) {}
   Future<JobResult> submit(const JobSpec& spec) override {
     if (spec.kind == JobKind::url) return url_jobs_.submit(spec);
-    return pool_.submit([spec] { return run_shell_job_here(spec); });
+    return pool_.submit([this, spec] { return run_shell_job_here(spec, settings_); });
   }
   void flush() override { url_jobs_.flush(); }
   void stop(StopLevel level) override {
@@ -72,14 +79,19 @@ class ThreadJobExecutor final : public JobExecutor {
   int workers() const override { return pool_.max_workers(); }
 
  private:
+  const RunSettings settings_;  // the pool's threads read it by reference
   ThreadPoolExecutor pool_;
   UrlJobs url_jobs_;
 };
 
 class ProcessJobExecutor final : public JobExecutor {
  public:
-  ProcessJobExecutor(int jobs, std::optional<int> max_tasks_per_child)
-      : jobs_(jobs), max_tasks_per_child_(max_tasks_per_child), pool_(new_pool()), url_jobs_(Mode::process, jobs) {
+  ProcessJobExecutor(int jobs, std::optional<int> max_tasks_per_child, RunSettings settings)
+      : settings_(std::move(settings)),
+        jobs_(jobs),
+        max_tasks_per_child_(max_tasks_per_child),
+        pool_(new_pool()),
+        url_jobs_(Mode::process, jobs, settings_) {
     adopt_orphaned_jobs();
   }
   ~ProcessJobExecutor() override {
@@ -121,9 +133,10 @@ class ProcessJobExecutor final : public JobExecutor {
 
  private:
   std::unique_ptr<ProcessPoolExecutor> new_pool() {
-    return std::make_unique<ProcessPoolExecutor>(jobs_, max_tasks_per_child_, prepare_job_worker);
+    return std::make_unique<ProcessPoolExecutor>(jobs_, max_tasks_per_child_, prepare_job_worker, settings_);
   }
 
+  const RunSettings settings_;  // sent once to each worker, as the initializer's argument
   const int jobs_;
   const std::optional<int> max_tasks_per_child_;
   std::unique_ptr<ProcessPoolExecutor> pool_;
@@ -138,8 +151,10 @@ int default_workers(Mode mode) {
 }
 
 std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers) {
-  if (options.mode == Mode::process) return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child);
-  return std::make_unique<ThreadJobExecutor>(workers);
+  if (options.mode == Mode::process) {
+    return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child, options.run_settings());
+  }
+  return std::make_unique<ThreadJobExecutor>(workers, options.run_settings());
 }
 
 }  // namespace pexec::cli

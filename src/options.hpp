@@ -40,6 +40,8 @@ struct Options {
 
   /// The COMMAND words joined into the template each item is substituted into.
   std::string command_template() const;
+  /// What every job of the run shares.
+  RunSettings run_settings() const { return {command_template(), timeout, grace, url}; }
   /// What `item` is: a shell job or a URL job.
   JobKind kind_of(const std::string& item) const;
 };

@@ -89,7 +89,7 @@ int ms_until(Clock::time_point when) {
 
 }  // namespace
 
-JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker) {
+JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, int slot, const std::string& worker) {
   JobStops& stops = running_jobs_stop();
   JobResult result = started_result(spec, worker);
   if (stops.terminate.raised()) {  // handed over as pexec stopped: it never starts
@@ -102,7 +102,7 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
     result.error = "the item holds a NUL byte";
     return result;
   }
-  result.command = expand_command(spec.command_template, spec.input, spec.seq, slot);
+  result.command = expand_command(settings.command_template, spec.input, spec.seq, slot);
   auto started = Clock::now();
 
   // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
@@ -126,7 +126,7 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
   } leaving{running_here};
 
   std::optional<Clock::time_point> timeout_at;
-  if (spec.timeout) timeout_at = steady_after(*spec.timeout);
+  if (settings.timeout) timeout_at = steady_after(*settings.timeout);
   std::optional<JobStatus> stopped_as;  // timeout or killed, once pexec starts stopping the job
   Clock::time_point kill_at = Clock::time_point::max();
   bool killed = false, exited = false;
@@ -137,7 +137,7 @@ JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker
     if (stopped_as) return;  // even after the leader exited: its group may still hold the pipes
     stopped_as = why;
     ::kill(-child.pid, SIGTERM);
-    kill_at = steady_after(spec.grace);
+    kill_at = steady_after(settings.grace);
   };
   auto kill_group = [&] {
     ::kill(-child.pid, SIGKILL);

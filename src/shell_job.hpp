@@ -17,8 +17,8 @@
 
 namespace pexec::cli {
 
-/// Runs `spec` as worker slot `slot` (1-based) and returns its result; never throws for a job
-/// that cannot start (status error instead).
-JobResult run_shell_job(const JobSpec& spec, int slot, const std::string& worker);
+/// Runs `spec` with the run's `settings` as worker slot `slot` (1-based) and returns its
+/// result; never throws for a job that cannot start (status error instead).
+JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, int slot, const std::string& worker);
 
 }  // namespace pexec::cli

@@ -1,15 +1,20 @@
 #include "url_fetcher.hpp"
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace pexec::cli {
 
-UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done)
+UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, const RunSettings& settings,
+                       Done done)
     : lib_(lib),
       max_transfers_(std::max(1, max_transfers)),
       worker_(std::move(worker)),
+      settings_(settings),
       done_(std::move(done)),
-      multi_(lib_.multi_init()) {}
+      multi_(lib_.multi_init()) {
+  if (!multi_) throw std::runtime_error("curl_multi_init failed");
+}
 
 UrlFetcher::~UrlFetcher() {
   for (auto& [job, transfer] : running_) {
@@ -53,12 +58,15 @@ void UrlFetcher::run() {
     take_requests();
     // After the first turn of a stop nothing runs (an abort cancels too, so no job starts again),
     // and these find nothing to do.
-    if (aborting_) abort_running();
+    if (aborting_) end_running([](UrlJob& job) { job.stop(); });
     if (cancelling_) cancel_queued();
     restart_due_retries();
     start_queued();
     int still_running = 0;
-    lib_.multi_perform(multi_, &still_running);
+    if (CURLMcode code = lib_.multi_perform(multi_, &still_running); code != CURLM_OK) {
+      std::string error = "curl_multi_perform failed: libcurl multi error " + std::to_string(code);
+      end_running([&](UrlJob& job) { job.fail(error); });
+    }
     collect_finished();
     start_queued();  // into the slots just freed, before sleeping
     deliver_finished();
@@ -71,7 +79,9 @@ void UrlFetcher::run() {
     // Returns on socket activity, on curl's own timers, at the next retry, on a wake-up, or
     // when the watched fd is readable.
     curl_waitfd watched{watched_fd_, CURL_WAIT_POLLIN, 0};
-    lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, poll_timeout_ms(), nullptr);
+    if (lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, poll_timeout_ms(), nullptr) != CURLM_OK) {
+      watched.revents = 0;  // nothing is known to have happened: the next turn looks again
+    }
     {
       std::lock_guard relock(mutex_);
       sleeping_ = false;
@@ -104,41 +114,46 @@ void UrlFetcher::deliver_finished() {
   finished_.clear();
 }
 
-UrlFetcher::Handle* UrlFetcher::take_handle(const JobSpec& spec) {
+UrlFetcher::Handle* UrlFetcher::take_handle() {
   Handle* handle;
   if (!idle_handles_.empty()) {
     handle = idle_handles_.back();
     idle_handles_.pop_back();
   } else {
+    CURL* curl = lib_.easy_init();
+    if (!curl) return nullptr;
     handles_.push_back(std::make_unique<Handle>());
     handle = handles_.back().get();
-    handle->curl = lib_.easy_init();
-  }
-  if (!handle->configured_for || !UrlJob::same_handle_options(*handle->configured_for, spec)) {
-    UrlJob::configure_handle(lib_, handle->curl, spec, handle->headers);
-    handle->configured_for = spec;
+    handle->curl = curl;
+    UrlJob::configure_handle(lib_, handle->curl, settings_, handle->headers);
   }
   return handle;
 }
 
 void UrlFetcher::start_queued() {
   while (!queued_.empty() && static_cast<int>(running_.size()) < max_transfers_) {
-    auto job = std::make_unique<UrlJob>(std::move(queued_.front()), worker_);
+    auto job = std::make_unique<UrlJob>(std::move(queued_.front()), settings_, worker_);
     queued_.pop_front();
     UrlJob* key = job.get();
     Transfer& transfer = running_[key];
     transfer.job = std::move(job);
-    transfer.handle = take_handle(key->spec());
+    transfer.handle = take_handle();
+    if (!transfer.handle) {  // libcurl could not make one (out of memory)
+      key->fail("curl_easy_init failed");
+      finish(key);
+      continue;
+    }
     start_attempt(transfer);
   }
 }
 
 void UrlFetcher::start_attempt(Transfer& transfer) {
   transfer.retry_at.reset();
-  if (transfer.job->begin_attempt(lib_, transfer.handle->curl))
-    lib_.multi_add_handle(multi_, transfer.handle->curl);
-  else
+  if (!transfer.job->begin_attempt(lib_, transfer.handle->curl)) return finish(transfer.job.get());
+  if (CURLMcode code = lib_.multi_add_handle(multi_, transfer.handle->curl); code != CURLM_OK) {
+    transfer.job->fail("curl_multi_add_handle failed: libcurl multi error " + std::to_string(code));
     finish(transfer.job.get());
+  }
 }
 
 void UrlFetcher::collect_finished() {
@@ -170,21 +185,21 @@ void UrlFetcher::restart_due_retries() {
   for (Transfer* transfer : due) start_attempt(*transfer);
 }
 
-void UrlFetcher::abort_running() {
+void UrlFetcher::end_running(const std::function<void(UrlJob&)>& end) {
   std::vector<UrlJob*> jobs;
   for (auto& [job, transfer] : running_) {
     if (!transfer.retry_at) lib_.multi_remove_handle(multi_, transfer.handle->curl);
     jobs.push_back(job);
   }
   for (UrlJob* job : jobs) {
-    job->stop();
+    end(*job);
     finish(job);
   }
 }
 
 void UrlFetcher::finish(UrlJob* job) {
   auto node = running_.extract(job);
-  idle_handles_.push_back(node.mapped().handle);
+  if (node.mapped().handle) idle_handles_.push_back(node.mapped().handle);
   finished_.push_back(std::move(job->result()));
 }
 

@@ -32,7 +32,8 @@ class UrlFetcher {
 
   /// Jobs report as run by `worker`; `done` is called on the loop's thread, once per turn of the
   /// loop in which jobs finished. Every job is in exactly one call.
-  UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, Done done);
+  /// `settings` must outlive the fetcher; every handle is configured for them once.
+  UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string worker, const RunSettings& settings, Done done);
   ~UrlFetcher();
   UrlFetcher(const UrlFetcher&) = delete;
   UrlFetcher& operator=(const UrlFetcher&) = delete;
@@ -54,11 +55,10 @@ class UrlFetcher {
   void run();
 
  private:
-  /// A curl easy handle and the options it is configured for; kept between jobs.
+  /// A curl easy handle, configured for the run's settings once; kept between jobs.
   struct Handle {
     CURL* curl = nullptr;
     curl_slist* headers = nullptr;
-    std::optional<JobSpec> configured_for;  // its url options and timeout are what matter
   };
   /// A running job: its handle, and when it is waiting to retry, until when.
   struct Transfer {
@@ -72,16 +72,18 @@ class UrlFetcher {
   void start_attempt(Transfer& transfer);
   void collect_finished();
   void restart_due_retries();
-  void abort_running();
   void finish(UrlJob* job);
+  /// Ends every running job (stopped by pexec, or failed with the multi handle) with `end`.
+  void end_running(const std::function<void(UrlJob&)>& end);
   void cancel_queued();
   void deliver_finished();
-  Handle* take_handle(const JobSpec& spec);
+  Handle* take_handle();
   int poll_timeout_ms() const;
 
   const CurlLibrary& lib_;
   const int max_transfers_;
   const std::string worker_;
+  const RunSettings& settings_;
   const Done done_;
   CURLM* multi_;
 

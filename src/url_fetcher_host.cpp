@@ -8,8 +8,9 @@ namespace {
 
 class FetcherThread final : public UrlFetcherHost {
  public:
-  FetcherThread(const CurlLibrary& lib, int max_transfers, int index, UrlFetcher::Done done)
-      : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), std::move(done)),
+  FetcherThread(const CurlLibrary& lib, int max_transfers, int index, const RunSettings& settings,
+                UrlFetcher::Done done)
+      : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), settings, std::move(done)),
         thread_([this] { fetcher_.run(); }) {}
   ~FetcherThread() override {
     fetcher_.close();
@@ -26,8 +27,8 @@ class FetcherThread final : public UrlFetcherHost {
 }  // namespace
 
 std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers, int index,
-                                                         UrlFetcher::Done done) {
-  return std::make_unique<FetcherThread>(lib, max_transfers, index, std::move(done));
+                                                         const RunSettings& settings, UrlFetcher::Done done) {
+  return std::make_unique<FetcherThread>(lib, max_transfers, index, settings, std::move(done));
 }
 
 }  // namespace pexec::cli

@@ -24,6 +24,6 @@ class UrlFetcherHost {
 
 /// A UrlFetcher on a thread of its own; `index` names its jobs' worker: UrlFetcher-INDEX.
 std::unique_ptr<UrlFetcherHost> start_url_fetcher_thread(const CurlLibrary& lib, int max_transfers, int index,
-                                                         UrlFetcher::Done done);
+                                                         const RunSettings& settings, UrlFetcher::Done done);
 
 }  // namespace pexec::cli

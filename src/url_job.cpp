@@ -51,8 +51,8 @@ std::string output_file_name(std::uint64_t seq, std::string_view url) {
   return std::to_string(seq) + "-" + name;
 }
 
-void UrlJob::configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec& spec, curl_slist*& headers) {
-  const UrlOptions& url = spec.url;
+void UrlJob::configure_handle(const CurlLibrary& lib, CURL* curl, const RunSettings& settings, curl_slist*& headers) {
+  const UrlOptions& url = settings.url;
   lib.easy_reset(curl);  // keeps the connection cache: reuse survives the reset
   lib.slist_free_all(headers);
   headers = nullptr;
@@ -66,7 +66,9 @@ void UrlJob::configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec&
   lib.easy_setopt(curl, CURLOPT_USERAGENT, "pexec/0.1.0");
   lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   if (url.method == "HEAD") lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  if (spec.timeout) lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*spec.timeout * 1000)));
+  if (settings.timeout) {
+    lib.easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(std::ceil(*settings.timeout * 1000)));
+  }
   if (url.connect_timeout) {
     lib.easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::ceil(*url.connect_timeout * 1000)));
   }
@@ -83,8 +85,8 @@ void UrlJob::configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec&
   if (no_proxy_variables) lib.easy_setopt(curl, CURLOPT_PROXY, "");
 }
 
-UrlJob::UrlJob(JobSpec spec, const std::string& worker)
-    : spec_(std::move(spec)), result_(started_result(spec_, worker)), started_ns_(steady_ns()) {}
+UrlJob::UrlJob(JobSpec spec, const RunSettings& settings, const std::string& worker)
+    : spec_(std::move(spec)), settings_(settings), result_(started_result(spec_, worker)), started_ns_(steady_ns()) {}
 
 std::size_t UrlJob::on_body(char* data, std::size_t size, std::size_t count, void* user) {
   auto* body = static_cast<Body*>(user);
@@ -112,9 +114,9 @@ bool UrlJob::begin_attempt(const CurlLibrary& lib, CURL* curl) {
     return false;
   }
   body_ = Body{};
-  body_.max_bytes = spec_.url.max_bytes;
-  if (!spec_.url.output_dir.empty()) {
-    std::string path = spec_.url.output_dir + "/" + output_file_name(spec_.seq, spec_.input);
+  body_.max_bytes = settings_.url.max_bytes;
+  if (!settings_.url.output_dir.empty()) {
+    std::string path = settings_.url.output_dir + "/" + output_file_name(spec_.seq, spec_.input);
     body_.fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (body_.fd < 0) {
       finish(JobStatus::error, "cannot write " + path + ": " + std::strerror(errno));
@@ -148,7 +150,7 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
   if (code != CURLE_OK) message = error_text_[0] ? error_text_ : lib.easy_strerror(code);
   lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
 
-  if (worth_retrying(code, http_status) && result_.attempts <= spec_.url.retries) {
+  if (worth_retrying(code, http_status) && result_.attempts <= settings_.url.retries) {
     // Exponential backoff from 0.1 s, or what the server asked for with Retry-After.
     double wait = retry_after > 0 ? static_cast<double>(retry_after) : 0.1 * std::pow(2.0, result_.attempts - 1);
     return std::min(wait, 60.0);
@@ -158,9 +160,9 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
   if (http_status > 0) result_.http_status = static_cast<int>(http_status);
   if (body_.write_errno) {
     finish(JobStatus::error,
-           "cannot save the body in " + spec_.url.output_dir + ": " + std::strerror(body_.write_errno));
+           "cannot save the body in " + settings_.url.output_dir + ": " + std::strerror(body_.write_errno));
   } else if (body_.too_large || code == CURLE_FILESIZE_EXCEEDED) {
-    finish(JobStatus::failed, "body larger than --max-bytes " + std::to_string(*spec_.url.max_bytes));
+    finish(JobStatus::failed, "body larger than --max-bytes " + std::to_string(*settings_.url.max_bytes));
   } else if (code == CURLE_OK) {
     if (http_status >= 400)
       finish(JobStatus::failed, "HTTP " + std::to_string(http_status));

@@ -26,14 +26,10 @@ class UrlJob {
   /// Sets `curl` up for the options every job of a run shares (method, headers, limits,
   /// protocols); libcurl copies and parses them, so a fetcher does it once per handle, not once
   /// per job. `headers` receives the header list, which must outlive the handle's use.
-  static void configure_handle(const CurlLibrary& lib, CURL* curl, const JobSpec& spec, curl_slist*& headers);
-  /// Whether two jobs share what configure_handle() sets up: their URL options and timeout.
-  static bool same_handle_options(const JobSpec& a, const JobSpec& b) {
-    return a.url == b.url && a.timeout == b.timeout;
-  }
+  static void configure_handle(const CurlLibrary& lib, CURL* curl, const RunSettings& settings, curl_slist*& headers);
 
-  /// The job starts now, in `worker`.
-  UrlJob(JobSpec spec, const std::string& worker);
+  /// The job starts now, in `worker`; `settings` must outlive it.
+  UrlJob(JobSpec spec, const RunSettings& settings, const std::string& worker);
   UrlJob(const UrlJob&) = delete;
   UrlJob& operator=(const UrlJob&) = delete;
 
@@ -49,6 +45,8 @@ class UrlJob {
 
   /// Marks the job stopped by pexec (status killed), e.g. mid-transfer or while waiting to retry.
   void stop();
+  /// Ends the job with status error before any attempt (no handle to be had).
+  void fail(std::string error) { finish(JobStatus::error, std::move(error)); }
 
   /// The result so far; final once begin_attempt() returned false, end_attempt() returned
   /// nothing, or stop() was called.
@@ -67,6 +65,7 @@ class UrlJob {
   void finish(JobStatus status, std::string error = {});
 
   JobSpec spec_;
+  const RunSettings& settings_;
   JobResult result_;
   std::int64_t started_ns_;  // steady clock, for duration_s
   Body body_;

@@ -20,8 +20,8 @@ void UrlJobs::start_fetchers() {
   if (mode_ == Mode::thread && !lib) throw std::runtime_error(error);
   for (int i = 0; i < count; ++i) {
     int transfers = max_transfers_ / count + (i < max_transfers_ % count ? 1 : 0);
-    fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, done)
-                            : start_url_worker_process(transfers, done));
+    fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, settings_, done)
+                            : start_url_worker_process(transfers, settings_, done));
     // A fetcher is never handed more than it can start: the Engine decides every start, so no
     // job can start in a fetcher after the run decided to stop.
     std::lock_guard lock(mutex_);
@@ -36,8 +36,8 @@ void UrlJobs::replace_lost_fetchers() {
     // Its jobs were reported (status error); the jobs still to come run in a new worker.
     fetchers_[i].reset();
     try {
-      fetchers_[i] =
-          start_url_worker_process(capacity_[i], [this](std::vector<JobResult>& results) { complete(results); });
+      fetchers_[i] = start_url_worker_process(capacity_[i], settings_,
+                                              [this](std::vector<JobResult>& results) { complete(results); });
     } catch (const std::exception&) {
       capacity_[i] = 0;  // no process to be had: the other fetchers take its share
       fetchers_[i] = nullptr;

@@ -25,7 +25,9 @@ namespace pexec::cli {
 
 class UrlJobs {
  public:
-  UrlJobs(Mode mode, int max_transfers) : mode_(mode), max_transfers_(max_transfers) {}
+  /// `settings` must outlive this.
+  UrlJobs(Mode mode, int max_transfers, const RunSettings& settings)
+      : mode_(mode), max_transfers_(max_transfers), settings_(settings) {}
   ~UrlJobs();  // waits for the jobs still out (the scheduler has waited for them already)
 
   /// Queues a job; it leaves at the next flush(). Never throws for a job that cannot be
@@ -47,6 +49,7 @@ class UrlJobs {
 
   const Mode mode_;
   const int max_transfers_;
+  const RunSettings& settings_;
   std::mutex mutex_;
   std::deque<JobSpec> queued_;
   std::unordered_map<std::uint64_t, Out> out_;             // by seq: queued or with a fetcher

@@ -24,7 +24,7 @@ constexpr const char* kUrlWorkerVariable = "PEXEC_URL_WORKER";  // its value: th
 constexpr const char* kLostMessage = "the URL worker process exited unexpectedly";
 
 // The URL worker's wire format: CBOR frames holding arrays, lean because a run sends thousands.
-// To the worker: ["options", JobSpec] (what every following job shares), ["job", seq, input],
+// To the worker: ["options", RunSettings] (first, once), ["job", seq, input],
 // ["stop", let_running_finish]. From it, per job: [seq, status, start_ms, duration_s, error,
 // http_status, bytes, content_type, effective_url, attempts]; the parent knows the rest.
 
@@ -49,11 +49,14 @@ JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, cons
 /// The parent's side of a URL worker process. End of input closes the worker.
 class FetcherProcess final : public UrlFetcherHost {
  public:
-  FetcherProcess(int max_transfers, UrlFetcher::Done done)
+  FetcherProcess(int max_transfers, const RunSettings& settings, UrlFetcher::Done done)
       : done_(std::move(done)),
         worker_(detail::spawn_self(kUrlWorkerVariable, std::to_string(max_transfers))),
-        worker_name_("pid:" + std::to_string(worker_.pid)),
-        reader_([this] { read_results(); }) {}
+        worker_name_("pid:" + std::to_string(worker_.pid)) {
+    // A failed write means the worker is gone: read_results() reports its jobs at its EOF.
+    detail::write_all(worker_.to_worker, detail::encode_frame(nlohmann::json::array({"options", settings})));
+    reader_ = std::thread([this] { read_results(); });
+  }
 
   ~FetcherProcess() override {
     ::close(worker_.to_worker);  // end of input: the worker finishes its jobs and exits
@@ -70,10 +73,6 @@ class FetcherProcess final : public UrlFetcherHost {
       if (!lost_) {
         std::string frames;
         for (JobSpec& spec : specs) {
-          if (!options_ || !UrlJob::same_handle_options(*options_, spec)) {
-            frames += detail::encode_frame(nlohmann::json::array({"options", spec}));
-            options_ = spec;
-          }
           frames += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
           in_worker_.emplace(spec.seq, std::move(spec));
         }
@@ -139,7 +138,6 @@ class FetcherProcess final : public UrlFetcherHost {
   const std::string worker_name_;
   mutable std::mutex mutex_;  // guards the writes to the worker and the state below
   std::map<std::uint64_t, JobSpec> in_worker_;
-  std::optional<JobSpec> options_;  // the options last sent
   bool lost_ = false;
   bool stopped_ = false;
   std::thread reader_;
@@ -152,26 +150,34 @@ void send_results(std::vector<JobResult>& results) {
   detail::write_all(detail::kResponseFd, frames);
 }
 
-/// Reads the messages pexec sends on kRequestFd: the jobs of one read go to `add` together,
-/// stops to `stop`.
+/// Reads the messages pexec sends on kRequestFd: first the run's settings, then jobs (the jobs
+/// of one read go to `add` together) and stops (to `stop`).
 class RequestReader {
  public:
   enum class Read { some, none_yet, end };
 
+  /// The first message, waited for; nothing if pexec is gone.
+  std::optional<RunSettings> read_settings() {
+    std::optional<nlohmann::json> message = detail::read_frame(detail::kRequestFd, buffer_);
+    if (!message || message->at(0) != "options") return std::nullopt;
+    return message->at(1).get<RunSettings>();
+  }
+
   /// Reads once: blocks or not as the fd does.
   template <class Add, class Stop>
   Read read(Add add, Stop stop) {
-    ssize_t n = detail::read_frames(detail::kRequestFd, buffer_, messages_);
-    if (n < 0 && errno == EAGAIN) return Read::none_yet;
-    if (n <= 0) return Read::end;
+    // Frames read with the settings come first; the fd is read only when none is left.
+    while (std::optional<nlohmann::json> message = detail::take_frame(buffer_))
+      messages_.push_back(std::move(*message));
+    if (messages_.empty()) {
+      ssize_t n = detail::read_frames(detail::kRequestFd, buffer_, messages_);
+      if (n < 0 && errno == EAGAIN) return Read::none_yet;
+      if (n <= 0) return Read::end;
+    }
     for (const nlohmann::json& message : messages_) {
       const std::string& kind = message.at(0).get_ref<const std::string&>();
-      if (kind == "options") {
-        options_ = message.at(1).get<JobSpec>();
-      } else if (kind == "job") {
-        JobSpec& spec = jobs_.emplace_back(options_);
-        spec.seq = message.at(1).get<std::uint64_t>();
-        spec.input = message.at(2).get<std::string>();
+      if (kind == "job") {
+        jobs_.push_back({message.at(1).get<std::uint64_t>(), message.at(2).get<std::string>(), JobKind::url});
       } else if (kind == "stop") {
         add(jobs_);  // before the stop, as they were sent
         stop(message.at(1).get<bool>());
@@ -185,14 +191,14 @@ class RequestReader {
  private:
   std::string buffer_;
   std::vector<nlohmann::json> messages_;
-  JobSpec options_;  // what the jobs that follow share
   std::vector<JobSpec> jobs_;
 };
 
 }  // namespace
 
-std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, UrlFetcher::Done done) {
-  return std::make_unique<FetcherProcess>(max_transfers, std::move(done));
+std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, const RunSettings& settings,
+                                                         UrlFetcher::Done done) {
+  return std::make_unique<FetcherProcess>(max_transfers, settings, std::move(done));
 }
 
 void serve_url_jobs_if_worker() {
@@ -206,6 +212,8 @@ void serve_url_jobs_if_worker() {
   std::string error;
   const CurlLibrary* lib = curl_library(error);
   RequestReader requests;
+  std::optional<RunSettings> settings = requests.read_settings();
+  if (!settings) std::exit(0);
   if (!lib) {  // every job fails the way it would in thread mode
     auto fail = [&](std::vector<JobSpec>& specs) {
       std::vector<JobResult> results;
@@ -217,9 +225,9 @@ void serve_url_jobs_if_worker() {
     }
     std::exit(0);
   }
-  UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), send_results);
+  UrlFetcher fetcher(*lib, max_transfers, "pid:" + std::to_string(::getpid()), *settings, send_results);
   ::fcntl(detail::kRequestFd, F_SETFL, ::fcntl(detail::kRequestFd, F_GETFL) | O_NONBLOCK);
-  fetcher.watch(detail::kRequestFd, [&] {
+  auto take_requests = [&] {
     auto add = [&](std::vector<JobSpec>& specs) { fetcher.add(specs); };
     auto stop = [&](bool let_running_finish) { fetcher.stop(let_running_finish); };
     RequestReader::Read read;
@@ -231,7 +239,9 @@ void serve_url_jobs_if_worker() {
     fetcher.stop(false);
     fetcher.close();
     return false;
-  });
+  };
+  // Jobs that came with the settings are already read: taken before waiting on the fd.
+  if (take_requests()) fetcher.watch(detail::kRequestFd, take_requests);
   fetcher.run();
   std::exit(0);
 }

@@ -10,9 +10,11 @@
 
 namespace pexec::cli {
 
-/// Starts a worker process running at most `max_transfers` transfers; `done` is called on a
-/// thread of pexec that reads the worker's results.
-std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, UrlFetcher::Done done);
+/// Starts a worker process running at most `max_transfers` transfers with the run's `settings`
+/// (sent once, as its first message); `done` is called on a thread of pexec that reads the
+/// worker's results.
+std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, const RunSettings& settings,
+                                                         UrlFetcher::Done done);
 
 /// Serves URL jobs and exits if this process was started as a URL worker; returns at once
 /// otherwise. Called at the top of main(), beside pexec::freeze_support().

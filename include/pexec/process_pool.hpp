@@ -47,7 +47,9 @@ class ProcessPoolExecutor {
  public:
   /// `max_workers` defaults to process_cpu_count(); a worker exits after `max_tasks_per_child`
   /// calls (and is replaced on demand); `initializer`, a registered function, runs once at the
-  /// start of each worker, and if it throws the pool is broken.
+  /// start of each worker with `initargs` (Python's initargs: encoded once, sent to each worker
+  /// once, so what every task shares need not travel with each task), and if it throws the
+  /// pool is broken.
   explicit ProcessPoolExecutor(std::optional<int> max_workers = {}, std::optional<int> max_tasks_per_child = {},
                                void (*initializer)() = nullptr)
       : max_workers_(max_workers.value_or(default_max_workers())),
@@ -58,6 +60,16 @@ class ProcessPoolExecutor {
     if (initializer) initializer_ = detail::registered_name(initializer);
     wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  template <class... P, class... A>
+  ProcessPoolExecutor(std::optional<int> max_workers, std::optional<int> max_tasks_per_child, void (*initializer)(P...),
+                      A&&... initargs)
+      : ProcessPoolExecutor(max_workers, max_tasks_per_child) {
+    static_assert(sizeof...(P) == sizeof...(A), "the initializer needs one initarg per parameter");
+    initializer_ = detail::registered_name(initializer);
+    nlohmann::json arguments = nlohmann::json::array();
+    (arguments.push_back(nlohmann::json(static_cast<std::decay_t<P>>(std::forward<A>(initargs)))), ...);
+    initargs_frame_ = detail::encode_frame({{"initargs", std::move(arguments)}});
   }
   ProcessPoolExecutor(const ProcessPoolExecutor&) = delete;
   ProcessPoolExecutor& operator=(const ProcessPoolExecutor&) = delete;
@@ -386,6 +398,9 @@ class ProcessPoolExecutor {
     worker.index = index;
     worker.to_worker = started.to_worker;
     worker.from_worker = started.from_worker;
+    // The initializer's arguments are the worker's first message (a failed write means the
+    // worker is gone: its EOF breaks the pool).
+    if (!initializer_.empty()) detail::write_all(worker.to_worker, initargs_frame_);
     workers_.push_back(std::move(worker));
     return workers_.back();
   }
@@ -393,6 +408,7 @@ class ProcessPoolExecutor {
   const int max_workers_;
   const int max_tasks_per_child_;
   std::string initializer_;
+  std::string initargs_frame_ = detail::encode_frame({{"initargs", nlohmann::json::array()}});
   int wake_fd_ = -1;
 
   std::mutex mutex_;

@@ -9,7 +9,8 @@
 ///       pexec::freeze_support();   // returns at once unless this process is a pool worker
 ///       ...
 ///
-/// A worker reads requests from fd 3 and writes responses to fd 4 (see detail/frames.hpp); its
+/// A worker reads requests from fd 3 (the first one, when the pool has an initializer, its
+/// initargs) and writes responses to fd 4 (see detail/frames.hpp); its
 /// stdin is /dev/null and it shares the parent's stdout and stderr. It exits when the pool
 /// closes fd 3, after max_tasks_per_child tasks, or with status 1 if its initializer throws.
 
@@ -74,11 +75,15 @@ inline void freeze_support() {
   std::string initializer = spec.substr(second + 1);
 
   detail::this_worker() = {"pid:" + std::to_string(::getpid()), index};
+  std::string buffer;
   if (!initializer.empty()) {
     try {
       auto found = detail::registry().by_name.find(initializer);
       if (found == detail::registry().by_name.end()) throw std::invalid_argument("initializer is not registered");
-      found->second.invoke(found->second.fn, nlohmann::json::array());
+      // The pool's first message to a worker with an initializer: {"initargs": [...]}.
+      std::optional<nlohmann::json> initargs = detail::read_frame(detail::kRequestFd, buffer);
+      if (!initargs) std::exit(0);  // the pool is gone before the worker started
+      found->second.invoke(found->second.fn, initargs->at("initargs"));
     } catch (...) {
       auto error = detail::describe(std::current_exception());
       log_error("Exception in initializer: " + error.type + ": " + error.message);
@@ -86,7 +91,6 @@ inline void freeze_support() {
       std::_Exit(1);
     }
   }
-  std::string buffer;
   long served = 0;
   while (max_tasks <= 0 || served < max_tasks) {
     auto request = detail::read_frame(detail::kRequestFd, buffer);

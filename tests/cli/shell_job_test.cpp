@@ -14,7 +14,7 @@ using namespace pexec::cli;
 
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
-  return run_shell_job(JobSpec{1, line, JobKind::shell, "", timeout, grace, {}}, 1, "test");
+  return run_shell_job(JobSpec{1, line, JobKind::shell}, RunSettings{"", timeout, grace, {}}, 1, "test");
 }
 }  // namespace
 
@@ -95,7 +95,8 @@ TEST_CASE("commands run directly or through the shell give the same result") {
 }
 
 TEST_CASE("items are substituted into the template with the slot") {
-  JobResult r = run_shell_job(JobSpec{4, "dir/x.txt", JobKind::shell, "echo {/.} {#} {%}", {}, 1.0, {}}, 3, "w");
+  JobResult r =
+      run_shell_job(JobSpec{4, "dir/x.txt", JobKind::shell}, RunSettings{"echo {/.} {#} {%}", {}, 1.0, {}}, 3, "w");
   CHECK(r.command == "echo x 4 3");
   CHECK(r.out.to_string() == "x 4 3\n");
   CHECK(r.seq == 4);

@@ -57,6 +57,11 @@ bool initialized = false;
 void initialize() { initialized = true; }
 void failing_initializer() { throw std::runtime_error("no init for you"); }
 bool was_initialized() { return initialized; }
+std::string greeting;  // what the initializer was given, in the worker
+void initialize_with(std::string text, int times) {
+  for (int i = 0; i < times; ++i) greeting += text;
+}
+std::string initialized_greeting() { return greeting; }
 std::string bytes_back(const std::string& s) { return s; }
 }  // namespace
 
@@ -71,6 +76,8 @@ PEXEC_REGISTER(sleep_for);
 PEXEC_REGISTER(initialize);
 PEXEC_REGISTER(failing_initializer);
 PEXEC_REGISTER(was_initialized);
+PEXEC_REGISTER(initialize_with);
+PEXEC_REGISTER(initialized_greeting);
 PEXEC_REGISTER(bytes_back);
 PEXEC_REGISTER(geometry::mirror);
 
@@ -206,6 +213,12 @@ TEST_CASE("the initializer runs in each worker before its tasks") {
   ProcessPoolExecutor pool(2, {}, initialize);
   CHECK_FALSE(initialized);
   for (int i = 0; i < 4; ++i) CHECK(pool.submit(was_initialized).result(60));
+}
+
+TEST_CASE("initargs reach the initializer once in each worker, as Python's initargs") {
+  ProcessPoolExecutor pool(2, 2, initialize_with, std::string("hi "), 2);  // workers are replaced
+  for (int i = 0; i < 6; ++i) CHECK(pool.submit(initialized_greeting).result(60) == "hi hi ");
+  CHECK(greeting.empty());  // this process never ran it
 }
 
 TEST_CASE("a failing initializer breaks the pool") {
