@@ -334,18 +334,15 @@ class ProcessPoolExecutor {
 
   // Reads what a worker sent; false at EOF (the worker has exited).
   bool read_responses(Worker& worker, std::vector<std::pair<WorkItem, nlohmann::json>>& completed) {
-    char chunk[65536];
-    ssize_t n = ::read(worker.from_worker, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) return true;
-    if (n <= 0) return false;
-    worker.buffer.append(chunk, static_cast<std::size_t>(n));
-    while (auto response = detail::take_frame(worker.buffer)) {
-      std::uint64_t id = response->at("id").get<std::uint64_t>();
+    std::vector<nlohmann::json> responses;
+    if (detail::read_frames(worker.from_worker, worker.buffer, responses) <= 0) return false;
+    for (nlohmann::json& response : responses) {
+      std::uint64_t id = response.at("id").get<std::uint64_t>();
       worker.task.reset();
       if (max_tasks_per_child_ > 0 && ++worker.tasks_done >= max_tasks_per_child_) tell_to_exit(worker);
       auto found = pending_.find(id);
       if (found == pending_.end()) continue;
-      completed.emplace_back(std::move(found->second), std::move(*response));
+      completed.emplace_back(std::move(found->second), std::move(response));
       pending_.erase(found);
     }
     return true;
