@@ -3,7 +3,7 @@
 /// `max_transfers` at a time (-j). One event loop drives every transfer, so a thousand URLs cost
 /// no thread switches per job, and all transfers share one connection cache (keep-alive, HTTP/2
 /// over TLS where offered). In --mode thread the loop runs on a thread of pexec; in --mode
-/// process it runs in a worker process (url_fetcher_host.hpp).
+/// process it runs in a worker process (url_worker_process.hpp).
 ///
 /// A job's life: queued -> transfer (attempt 1, maybe retry waits and more attempts) -> reported
 /// through `done`, on the loop's thread, with the other jobs that finished in the same turn of
@@ -105,6 +105,20 @@ class UrlFetcher {
   std::function<bool()> on_readable_;
   bool cancelling_ = false;  // copies of the requests above, taken under the lock
   bool aborting_ = false;
+};
+
+/// UrlFetcherHost: where a UrlFetcher runs, behind what UrlJobs needs: a thread of pexec
+/// (--mode thread, url_jobs.cpp) or a worker process (--mode process, url_worker_process.hpp).
+/// Deleting a host closes it: it waits until every job added has been reported through `done`.
+class UrlFetcherHost {
+ public:
+  virtual ~UrlFetcherHost() = default;
+  /// Hands jobs over (taking them out of `specs`), together. May report jobs (a worker process
+  /// that is gone) before it returns.
+  virtual void add(std::vector<JobSpec>& specs) = 0;
+  virtual void stop(bool let_running_finish) = 0;
+  /// Whether the fetcher is gone (a worker process that died); its jobs were reported.
+  virtual bool lost() const { return false; }
 };
 
 }  // namespace pexec::cli

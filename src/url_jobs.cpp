@@ -2,10 +2,34 @@
 
 #include <algorithm>
 #include <stdexcept>
+#include <thread>
 
 #include "pexec/cpu_count.hpp"
 
 namespace pexec::cli {
+
+namespace {
+
+/// A UrlFetcher on a thread of its own (--mode thread); its jobs' worker is UrlFetcher-INDEX.
+class FetcherThread final : public UrlFetcherHost {
+ public:
+  FetcherThread(const CurlLibrary& lib, int max_transfers, int index, const RunSettings& settings,
+                UrlFetcher::Done done)
+      : fetcher_(lib, max_transfers, "UrlFetcher-" + std::to_string(index), settings, std::move(done)),
+        thread_([this] { fetcher_.run(); }) {}
+  ~FetcherThread() override {
+    fetcher_.close();
+    thread_.join();
+  }
+  void add(std::vector<JobSpec>& specs) override { fetcher_.add(specs); }
+  void stop(bool let_running_finish) override { fetcher_.stop(let_running_finish); }
+
+ private:
+  UrlFetcher fetcher_;
+  std::thread thread_;
+};
+
+}  // namespace
 
 UrlJobs::~UrlJobs() { fetchers_.clear(); }
 
@@ -20,7 +44,7 @@ void UrlJobs::start_fetchers() {
   if (mode_ == Mode::thread && !lib) throw std::runtime_error(error);
   for (int i = 0; i < count; ++i) {
     int transfers = max_transfers_ / count + (i < max_transfers_ % count ? 1 : 0);
-    fetchers_.push_back(lib ? start_url_fetcher_thread(*lib, transfers, i, settings_, done)
+    fetchers_.push_back(lib ? std::make_unique<FetcherThread>(*lib, transfers, i, settings_, done)
                             : start_url_worker_process(transfers, settings_, done));
     // A fetcher is never handed more than it can start: the Engine decides every start, so no
     // job can start in a fetcher after the run decided to stop.

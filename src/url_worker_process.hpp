@@ -6,7 +6,7 @@
 
 #include <memory>
 
-#include "url_fetcher_host.hpp"
+#include "url_fetcher.hpp"
 
 namespace pexec::cli {
 
