@@ -2,6 +2,7 @@
 # Shell-job benchmark: pexec side by side with xargs -P, GNU parallel, moreutils parallel and a
 # posix_spawn-only floor, on the same job lists, in one run. Prints wall times and ratios.
 #   bash bench/shell-jobs.sh [path/to/pexec]        (needs bench/install-bench-deps)
+# BASELINE=path/to/an/older/pexec adds its rows (pexec-before), to compare in the same run.
 # BIG=1 adds the 1,000,000-line input (about 7 minutes per tool at this machine's spawn rate).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,6 +31,7 @@ for j in 2 8; do
     time_cmd floor        sh -c "'$work/floor' $j true < '$work/items'"
     time_cmd pexec        sh -c "'$pexec' -j $j true < '$work/items'"
     time_cmd pexec-proc   sh -c "'$pexec' -m process -j $j true < '$work/items'"
+    [ -z "${BASELINE:-}" ] || time_cmd pexec-before sh -c "'$BASELINE' -j $j true < '$work/items'"
     time_cmd xargs        sh -c "xargs -P $j -n 1 true < '$work/items'"
     time_cmd moreutils    sh -c "parallel.moreutils -j $j true -- \$(cat '$work/items')"
     time_cmd gnu-parallel sh -c "parallel -j $j true < '$work/items'"
@@ -38,6 +40,7 @@ for j in 2 8; do
     time_cmd floor        sh -c "'$work/floor' $j < '$work/lines'"
     time_cmd pexec        sh -c "'$pexec' -j $j < '$work/lines'"
     time_cmd pexec-proc   sh -c "'$pexec' -m process -j $j < '$work/lines'"
+    [ -z "${BASELINE:-}" ] || time_cmd pexec-before sh -c "'$BASELINE' -j $j < '$work/lines'"
     time_cmd xargs        sh -c "xargs -P $j -I{} -d '\n' sh -c '{}' < '$work/lines'"
     time_cmd moreutils    sh -c "parallel.moreutils -j $j -i sh -c '{}' -- \$(sed 's/ //g' '$work/lines')"
     time_cmd gnu-parallel sh -c "parallel -j $j < '$work/lines'"
@@ -51,6 +54,7 @@ mb='head -c 1000000 /dev/zero'
   time_cmd floor        sh -c "'$work/floor' 4 sh -c '$mb #' < '$work/200'"
   time_cmd pexec        sh -c "'$pexec' -j 4 '$mb #' < '$work/200'"
   time_cmd pexec-proc   sh -c "'$pexec' -m process -j 4 '$mb #' < '$work/200'"
+  [ -z "${BASELINE:-}" ] || time_cmd pexec-before sh -c "'$BASELINE' -j 4 '$mb #' < '$work/200'"
   time_cmd xargs        sh -c "xargs -P 4 -n 1 sh -c '$mb #' < '$work/200'"
   time_cmd gnu-parallel sh -c "parallel -j 4 '$mb #' < '$work/200'"
 } | report "200 jobs x 1 MB of output, -j 4 (floor and xargs: not grouped)" 200

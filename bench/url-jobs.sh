@@ -3,6 +3,7 @@
 # and xargs -P N -n 50 curl, fetching 5000 URLs of a 1 KB file from a private nginx on
 # 127.0.0.1:18931, at N = 8 and 32, in one run. Prints wall times, requests/s and ratios to wget2.
 #   bash bench/url-jobs.sh [path/to/pexec]          (needs bench/install-bench-deps)
+# BASELINE=path/to/an/older/pexec adds its rows (pexec-before), to compare in the same run.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pexec=${1:-$here/../build/pexec}
@@ -28,11 +29,17 @@ for n in 8 32; do
     time_once wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
     time_once pexec         sh -c "'$pexec' -j $n < '$work/urls'"
     time_once pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
+    if [ -n "${BASELINE:-}" ]; then
+      time_once pexec-before      sh -c "'$BASELINE' -j $n < '$work/urls'"
+      time_once pexec-proc-before sh -c "'$BASELINE' -m process -j $n < '$work/urls'"
+    fi
     time_once curl-parallel curl --parallel --parallel-max $n -K "$work/curl.config"
     time_once xargs-curl    sh -c "xargs -P $n -n 50 curl -s < '$work/urls'"
   done
-  for label in wget2 pexec pexec-proc curl-parallel xargs-curl; do median $label; done | awk -v count=$count '
+  labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
+  [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
+  for label in $labels; do median $label; done | awk -v count=$count '
     { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
-    END { printf "%-14s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
-          for (i=1;i<=NR;i++) printf "%-14s %8.4f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
+    END { printf "%-18s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
+          for (i=1;i<=NR;i++) printf "%-18s %8.4f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
 done
