@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine.hpp"
@@ -84,14 +85,33 @@ sigset_t test_signals() {
   return set;
 }
 
+/// An engine with `options` over a FakeExecutor of `workers` slots and a RecordingReporter.
+struct EngineUnderTest {
+  EngineUnderTest(Options run_options, int workers)
+      : options(std::move(run_options)), executor(workers), engine(options, executor, reporter, test_signals()) {}
+
+  /// Turns the loop until `count` jobs were submitted (the input holds them).
+  void run_until_submitted(JobListReader& reader, std::size_t count) {
+    while (true) {
+      REQUIRE(engine.advance(reader));
+      if (executor.submitted.size() == count) return;
+      engine.wait_for_events(reader);
+    }
+  }
+
+  Options options;
+  FakeExecutor executor;
+  RecordingReporter reporter;
+  Engine engine;
+};
+
 }  // namespace
 
 TEST_CASE("a job starts only in a free slot, and none after first-exception is satisfied") {
   Options options;
   options.return_when = FIRST_EXCEPTION;
-  FakeExecutor executor(1);
-  RecordingReporter reporter;
-  Engine engine(options, executor, reporter, test_signals());
+  EngineUnderTest run(options, 1);
+  auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
   PipeInput input;
   JobListReader reader = input.reader();
 
@@ -125,18 +145,13 @@ TEST_CASE("a job starts only in a free slot, and none after first-exception is s
 TEST_CASE("the input ends the run once every job is reported; -k reports in input order") {
   Options options;
   options.keep_order = true;
-  FakeExecutor executor(2);
-  RecordingReporter reporter;
-  Engine engine(options, executor, reporter, test_signals());
+  EngineUnderTest run(options, 2);
+  auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
   PipeInput input;
   JobListReader reader = input.reader();
   input.write_text("a\nb\n");
   input.close_writer();
-  while (true) {
-    REQUIRE(engine.advance(reader));
-    if (executor.submitted.size() == 2) break;
-    engine.wait_for_events(reader);
-  }
+  run.run_until_submitted(reader, 2);
   executor.finish(1, JobStatus::ok);
   engine.wait_for_events(reader);
   CHECK(engine.advance(reader));
@@ -154,17 +169,12 @@ TEST_CASE("the deadline stops a run whose input never ends, and wins over a drai
   options.deadline = 0.05;
   options.let_running_finish = true;
   options.return_when = FIRST_EXCEPTION;
-  FakeExecutor executor(2);
-  RecordingReporter reporter;
-  Engine engine(options, executor, reporter, test_signals());
-  PipeInput input;  // never closed: a tail -f
+  EngineUnderTest run(options, 2);
+  auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
+  PipeInput input;                                                                       // never closed: a tail -f
   JobListReader reader = input.reader();
   input.write_text("slow\nfails\n");
-  while (true) {
-    REQUIRE(engine.advance(reader));
-    if (executor.submitted.size() == 2) break;
-    engine.wait_for_events(reader);
-  }
+  run.run_until_submitted(reader, 2);
   executor.finish(1, JobStatus::failed);
   engine.wait_for_events(reader);
   CHECK(engine.advance(reader));  // draining: job 1 may finish
@@ -181,9 +191,8 @@ TEST_CASE("the deadline stops a run whose input never ends, and wins over a drai
 TEST_CASE("a signal stops the run; each further one raises the stop level") {
   Options options;
   options.let_running_finish = true;
-  FakeExecutor executor(1);
-  RecordingReporter reporter;
-  Engine engine(options, executor, reporter, test_signals());
+  EngineUnderTest run(options, 1);
+  auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
   JobListReader reader = JobListReader::from_items({"a", "b"});
   CHECK(engine.advance(reader));
   REQUIRE(executor.submitted.size() == 1);
