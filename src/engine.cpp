@@ -102,7 +102,9 @@ void Engine::submit(std::string item) {
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
-    in_flight_.emplace(seq, InFlight{std::move(spec), future});
+    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), future}).first->second;
+    // Submitted to a free worker, the job starts now: the margin covers the report's way back.
+    if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {
       std::lock_guard lock(mutex_);
       completed_.push_back(seq);
@@ -125,6 +127,10 @@ void Engine::cancel_held_items(JobListReader& reader) {
 std::optional<Clock::time_point> Engine::next_timer() const {
   std::optional<Clock::time_point> next;
   if (deadline_ && stop_reason_ < StopReason::deadline) next = deadline_;
+  for (const auto& [seq, job] : in_flight_) {
+    if (!job.overdue && job.overdue_at != Clock::time_point::max())
+      next = next ? std::min(*next, job.overdue_at) : job.overdue_at;
+  }
   if (level_ == StopLevel::terminating) {
     // Jobs get SIGKILL at --grace; whatever still runs a second later (a process worker that
     // does not answer) is killed from here.
@@ -168,9 +174,20 @@ void Engine::wait_for_events(JobListReader& reader) {
   if (deadline_ && stop_reason_ < StopReason::deadline && now >= *deadline_) {
     begin_stop(StopReason::deadline, StopLevel::terminating);  // a drain does not outlast it
   }
+  if (options_.timeout) take_overdue_jobs(now);
   if (level_ == StopLevel::terminating && now >= steady_after(options_.grace + 1.0, level_since_)) {
     raise_level(StopLevel::killing);
   }
+}
+
+void Engine::take_overdue_jobs(Clock::time_point now) {
+  bool any = false;
+  for (auto& [seq, job] : in_flight_) {
+    if (job.overdue || now < job.overdue_at) continue;
+    job.overdue = true;
+    any = true;
+  }
+  if (any) executor_.kill_unresponsive_workers();
 }
 
 void Engine::take_signals() {
@@ -204,6 +221,8 @@ void Engine::collect(std::uint64_t seq) {
   if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
   std::exception_ptr error = future.exception();
   if (!error) return handle(future.result());  // by reference: job outputs are not copied
+  // pexec killed the worker that let this job overrun its timeout: the job timed out.
+  if (node.mapped().overdue) return handle(unstarted_result(spec, JobStatus::timeout, "its worker did not answer"));
   try {
     std::rethrow_exception(error);
   } catch (const BrokenExecutor& e) {

@@ -65,6 +65,10 @@ class Engine {
   struct InFlight {
     JobSpec spec;
     Future<JobResult> future;
+    // With --timeout: when a job still out must have been reported, even stopped at its timeout
+    // after --grace; past it, its worker does not answer (a process worker stopped by SIGSTOP).
+    std::chrono::steady_clock::time_point overdue_at = std::chrono::steady_clock::time_point::max();
+    bool overdue = false;
   };
 
   void start_jobs(JobListReader& reader);
@@ -81,6 +85,8 @@ class Engine {
   /// complete lines already read).
   void cancel_held_items(JobListReader& reader);
   std::optional<std::chrono::steady_clock::time_point> next_timer() const;
+  /// Jobs past overdue_at: their workers do not answer, and are killed; the jobs are timeouts.
+  void take_overdue_jobs(std::chrono::steady_clock::time_point now);
   int exit_status() const;
 
   const Options& options_;

@@ -130,6 +130,7 @@ class ProcessJobExecutor final : public JobExecutor {
     url_jobs_.stop(level);
   }
   int workers() const override { return jobs_; }
+  void kill_unresponsive_workers() override { kill_stopped_workers(); }
 
  private:
   std::unique_ptr<ProcessPoolExecutor> new_pool() {

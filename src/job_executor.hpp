@@ -27,6 +27,10 @@ class JobExecutor {
   virtual void stop(StopLevel level) = 0;
   /// How many jobs run at once.
   virtual int workers() const = 0;
+  /// A job overran its timeout and grace without being reported: kills the workers that do not
+  /// answer (process workers stopped by SIGSTOP), so that their jobs end as errors. Threads
+  /// enforce their jobs' timeouts themselves: nothing to do for them.
+  virtual void kill_unresponsive_workers() {}
 };
 
 /// The pool --mode asks for, with `workers` workers and --max-tasks-per-child.

@@ -32,6 +32,26 @@ std::vector<pid_t> children() {
 
 }  // namespace
 
+int kill_stopped_workers() {
+  pid_t own_group = ::getpgid(0);
+  int killed = 0;
+  for (pid_t pid : children()) {
+    if (::getpgid(pid) != own_group) continue;  // not a worker
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    // "PID (COMM) STATE ...": COMM may hold spaces and parentheses, so the state follows the last ')'.
+    std::size_t close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) continue;
+    char state = line[close + 2];
+    if (state == 'T' || state == 't') {
+      ::kill(pid, SIGKILL);
+      ++killed;
+    }
+  }
+  return killed;
+}
+
 void adopt_orphaned_jobs() { ::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
 
 int stop_orphaned_jobs() {

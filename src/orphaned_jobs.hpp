@@ -15,6 +15,10 @@ namespace pexec::cli {
 /// Makes this process the subreaper of its descendants (PR_SET_CHILD_SUBREAPER).
 void adopt_orphaned_jobs();
 
+/// SIGKILLs every worker process (a child in this process's group) that is stopped (SIGSTOP):
+/// its pool then reports its job, and its job becomes an orphaned job. Returns how many.
+int kill_stopped_workers();
+
 /// SIGKILLs the process group of every orphaned job leader among this process's children and
 /// reaps every adopted child that has exited; returns how many groups it stopped.
 int stop_orphaned_jobs();

@@ -517,3 +517,17 @@ TEST_CASE("fault 8: a stopped (SIGSTOP) process worker does not hold the deadlin
   CHECK_FALSE(process_alive("sleep 97.3"));
   CHECK(pexec.err.find("pexec: 2 (of 2) jobs unfinished") != std::string::npos);
 }
+
+TEST_CASE("fault 8: pexec enforces --timeout itself when a process worker is stopped (SIGSTOP)") {
+  PexecProcess pexec({"--mode", "process", "-t", "1", "--format", "jsonl", ":::", "sleep 97.4"});
+  REQUIRE(wait_until("pgrep -f '^sleep 97.4'", 10));
+  auto start = std::chrono::steady_clock::now();
+  REQUIRE(std::system("kill -STOP $(ps -o ppid= -p $(pgrep -f '^sleep 97.4'))") == 0);
+  CHECK(pexec.wait(30) == 1);
+  CHECK(seconds_since(start) < 8);  // -t 1, --grace 1, two seconds for a report to come back
+  auto lines = parse_json_lines(pexec.out);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["status"] == "timeout");
+  CHECK(lines[0]["error"] == "its worker did not answer");
+  CHECK_FALSE(process_alive("sleep 97.4"));
+}
