@@ -22,7 +22,7 @@ TEST_CASE("placeholders are replaced by the quoted item and its parts") {
   CHECK(expand_command("echo {.}", ".hidden", 1, 1) == "echo .hidden");
 }
 
-TEST_CASE("without a placeholder the quoted item is appended; without a template the item is the command") {
+TEST_CASE("without a placeholder the quoted item is appended, without a template the item is the command") {
   CHECK(expand_command("echo", "a b", 1, 1) == "echo 'a b'");
   CHECK(expand_command("", "echo hi; exit 3", 1, 1) == "echo hi; exit 3");
 }

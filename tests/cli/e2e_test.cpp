@@ -150,7 +150,7 @@ TEST_CASE("--return-when first-completed stops the others after the first job fi
   }
 }
 
-TEST_CASE("--return-when first-exception stops at the first failure; like all when none fails") {
+TEST_CASE("--return-when first-exception stops at the first failure, like all when none fails") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     auto r = run_pexec(with_mode(mode, {"-j", "2", "--format", "jsonl", "-w", "first-exception", ":::", "sleep 93.3",

@@ -188,7 +188,7 @@ TEST_CASE("fault 9: signals stop a run whose input is blocked: an idle stdin, a 
   CHECK(endless.err == "pexec: /dev/zero: an item is longer than 134217728 bytes\n");
 }
 
-TEST_CASE("fault 2: a signal during a drain stops the running jobs; so does a second signal or the deadline") {
+TEST_CASE("fault 2: a signal during a drain stops the running jobs, so does a second signal or the deadline") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     // A drain after first-exception, then Ctrl-C: the running job is stopped, exit 130.
@@ -315,7 +315,7 @@ TEST_CASE("fault 5: memory stays bounded whatever the jobs print, and outputs ar
   check_big_outputs(true);
 }
 
-TEST_CASE("fault 5: a disk that fills while spilling fails that job with a reason; the others are reported") {
+TEST_CASE("fault 5: a disk that fills while spilling fails that job with a reason, the others are reported") {
   if (geteuid() != 0) {
     MESSAGE("skipped: mounting a small tmpfs needs root");
     return;
@@ -410,7 +410,7 @@ TEST_CASE("fault 10: inf and huge numbers of seconds mean no limit, never an ove
   }
 }
 
-TEST_CASE("fault 11: items are literal in quotes too; NUL bytes, passwords and header line breaks") {
+TEST_CASE("fault 11: items are literal in quotes too, NUL bytes, passwords and header line breaks") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     std::string pwned = "/tmp/pexec-pwned-" + std::to_string(getpid());
@@ -492,7 +492,7 @@ TEST_CASE("stress: 2000 jobs with timeouts, failures and grandchildren, stopped 
   std::remove(path);
 }
 
-TEST_CASE("fault 8: a process worker killed by someone else leaves no job behind; later jobs run in a new pool") {
+TEST_CASE("fault 8: a process worker killed by someone else leaves no job behind, later jobs run in a new pool") {
   PexecProcess pexec({"--mode", "process", "-j", "2", "--format", "jsonl", ":::", "sleep 97.2", "sleep 1; echo b",
                       "sleep 1.5; echo c"});
   REQUIRE(wait_until("pgrep -f '^sleep 97.2'", 10));

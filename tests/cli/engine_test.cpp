@@ -142,7 +142,7 @@ TEST_CASE("a job starts only in a free slot, and none after first-exception is s
   CHECK(engine.finish() == 1);
 }
 
-TEST_CASE("the input ends the run once every job is reported; -k reports in input order") {
+TEST_CASE("the input ends the run once every job is reported, -k reports in input order") {
   Options options;
   options.keep_order = true;
   EngineUnderTest run(options, 2);
@@ -188,7 +188,7 @@ TEST_CASE("the deadline stops a run whose input never ends, and wins over a drai
   CHECK(engine.finish() == 124);
 }
 
-TEST_CASE("a signal stops the run; each further one raises the stop level") {
+TEST_CASE("a signal stops the run, each further one raises the stop level") {
   Options options;
   options.let_running_finish = true;
   EngineUnderTest run(options, 1);

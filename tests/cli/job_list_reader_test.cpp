@@ -28,7 +28,7 @@ std::vector<std::string> read_all(JobListReader& reader) {
 }
 }  // namespace
 
-TEST_CASE("lines become items; empty lines are skipped; a last line without newline counts") {
+TEST_CASE("lines become items, empty lines are skipped, a last line without newline counts") {
   std::string path = temp_file("a\n\nb c\n\nlast");
   auto reader = JobListReader::from_files({path}, '\n');
   CHECK(read_all(reader) == std::vector<std::string>{"a", "b c", "last"});

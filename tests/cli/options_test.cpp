@@ -67,7 +67,7 @@ TEST_CASE("the last of a repeated option wins") {
   CHECK(*parse({"-t", "1", "-t", "2.5"})->timeout == 2.5);
 }
 
-TEST_CASE("-a takes one file; the next word starts the command") {
+TEST_CASE("-a takes one file, the next word starts the command") {
   auto o = parse({"-a", "list.txt", "gzip", "{}"});
   CHECK(o->arg_files == std::vector<std::string>{"list.txt"});
   CHECK(o->command == std::vector<std::string>{"gzip", "{}"});

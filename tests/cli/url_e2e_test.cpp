@@ -162,7 +162,7 @@ TEST_CASE("a connection closed mid-body and a refused connection are errors") {
   }
 }
 
-TEST_CASE("--kind: auto mixes shell and URL jobs; url refuses other items and schemes") {
+TEST_CASE("--kind: auto mixes shell and URL jobs, url refuses other items and schemes") {
   HttpTestServer server;
   for (const auto& mode : kModes) {
     CAPTURE(mode);
@@ -282,7 +282,7 @@ TEST_CASE("each worker reuses its connection between jobs") {
   }
 }
 
-TEST_CASE("process mode: a URL worker process that dies fails only the job it held; the rest run in a new one") {
+TEST_CASE("process mode: a URL worker process that dies fails only the job it held, the rest run in a new one") {
   HttpTestServer server;
   PexecProcess pexec({"--mode", "process", "-j", "1", "--format", "jsonl", ":::", server.url("/ok"),
                       server.url("/slow"), server.url("/slow"), server.url("/slow")});

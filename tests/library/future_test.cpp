@@ -140,7 +140,7 @@ TEST_CASE("a pending future can go straight to FINISHED") {
   CHECK(f.result() == 3);
 }
 
-TEST_CASE("done callbacks run once each, in order, with the future; at once if already done") {
+TEST_CASE("done callbacks run once each, in order, with the future, at once if already done") {
   std::vector<std::string> calls;
   Future<int> f;
   f.add_done_callback([&](const Future<int>& g) { calls.push_back("a" + std::to_string(g.result())); });

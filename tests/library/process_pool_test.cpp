@@ -176,7 +176,7 @@ TEST_CASE("a killed worker breaks the pool: every unfinished future fails and su
   CHECK(killer.exception() != slow.exception());
 }
 
-TEST_CASE("a worker that exits in a task breaks the pool; shutdown does not hang") {
+TEST_CASE("a worker that exits in a task breaks the pool, shutdown does not hang") {
   ProcessPoolExecutor pool(1);
   auto f = pool.submit(exit_abruptly);
   CHECK_THROWS_AS(f.result(60), pexec::BrokenProcessPool);

@@ -22,7 +22,7 @@
 
 using pexec::ThreadPoolExecutor;
 
-TEST_CASE("submit returns a future of the call's result; exceptions come back unchanged") {
+TEST_CASE("submit returns a future of the call's result, exceptions come back unchanged") {
   ThreadPoolExecutor pool(2);
   auto product = pool.submit([](int a, int b) { return a * b; }, 21, 2);
   CHECK(product.result(30) == 42);
@@ -34,7 +34,7 @@ TEST_CASE("submit returns a future of the call's result; exceptions come back un
   CHECK(moved.result(30) == 5);
 }
 
-TEST_CASE("max_workers must be positive; the default is min(32, cpus + 4)") {
+TEST_CASE("max_workers must be positive, the default is min(32, cpus + 4)") {
   CHECK_THROWS_WITH_AS(ThreadPoolExecutor(0), "max_workers must be greater than 0", std::invalid_argument);
   CHECK_THROWS_AS(ThreadPoolExecutor(-1), std::invalid_argument);
   ThreadPoolExecutor pool;
