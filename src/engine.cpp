@@ -30,9 +30,12 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
     : options_(options),
       executor_(executor),
       reporter_(reporter),
-      slots_(static_cast<std::size_t>(std::max(1, executor.workers()))),
+      command_template_(options.command_template()),
+      workers_(static_cast<std::size_t>(std::max(1, executor.workers()))),
+      slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
-      keep_order_window_(4 * slots_ + 16) {
+      keep_order_window_(4 * workers_ + 16) {
+  for (int slot = 1; slot <= static_cast<int>(workers_); ++slot) free_slots_.push(slot);
   signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
   completion_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -79,26 +82,48 @@ void Engine::start_jobs(JobListReader& reader) {
   input_wanted_ = false;
   while (level_ == StopLevel::running && !input_ended_ && in_flight_.size() < slots_) {
     if (options_.keep_order && next_seq_ - next_to_report_ >= keep_order_window_) break;
-    std::optional<std::string> item = reader.next();
-    if (!item) {
+    std::optional<JobArgs> args;
+    try {
+      args = reader.next();
+    } catch (const InputError& e) {
+      take_input_error(e);
+      break;
+    }
+    if (!args) {
       if (reader.at_end())
         input_ended_ = true;
       else
         input_wanted_ = true;
       break;
     }
-    submit(std::move(*item));
+    submit(*args, reader);
   }
 }
 
-void Engine::submit(std::string item) {
-  JobKind kind = options_.kind_of(item);
-  JobSpec spec{next_seq_++, std::move(item), kind};
+JobSpec Engine::make_job(const JobArgs& args, const JobListReader& reader, int slot) {
+  JobSpec spec;
+  spec.seq = next_seq_++;
+  spec.slot = slot;
+  for (const std::string& arg : args) spec.input += (spec.input.empty() ? "" : " ") + arg;
+  if (std::optional<std::string> url = options_.url_in(spec.input)) {
+    spec.kind = JobKind::url;
+    spec.input = std::move(*url);
+  } else {
+    spec.command = command_template_.expand(args, spec.seq, slot, reader.column_names());
+  }
+  return spec;
+}
+
+void Engine::submit(const JobArgs& args, const JobListReader& reader) {
   ++jobs_read_;
   if (level_ != StopLevel::running) {
-    handle(unstarted_result(spec, JobStatus::cancelled));
+    handle(unstarted_result(make_job(args, reader, 0), JobStatus::cancelled));
     return;
   }
+  // The lowest slot free ({%}); one is, since no more jobs run than there are workers.
+  int slot = free_slots_.top();
+  free_slots_.pop();
+  JobSpec spec = make_job(args, reader, slot);
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
@@ -115,13 +140,25 @@ void Engine::submit(std::string item) {
       }
     });
   } catch (const std::exception& e) {  // a broken pool, no thread to be had: this job cannot run
+    free_slots_.push(slot);
     handle(unstarted_result(spec, JobStatus::error, e.what()));
   }
 }
 
 void Engine::cancel_held_items(JobListReader& reader) {
   // Only what is already in memory: nothing more is read once the run stops.
-  while (std::optional<std::string> item = reader.next()) submit(std::move(*item));
+  reader.stop_reading();
+  try {
+    while (std::optional<JobArgs> args = reader.next()) submit(*args, reader);
+  } catch (const InputError& e) {
+    take_input_error(e);
+  }
+}
+
+void Engine::take_input_error(const InputError& e) {
+  if (!input_error_) input_error_ = e.what();
+  input_ended_ = true;
+  begin_stop(StopReason::input_error, options_.let_running_finish ? StopLevel::draining : StopLevel::terminating);
 }
 
 std::optional<Clock::time_point> Engine::next_timer() const {
@@ -166,8 +203,7 @@ void Engine::wait_for_events(JobListReader& reader) {
     try {
       reader.fill();
     } catch (const InputError& e) {
-      input_error_ = e.what();
-      begin_stop(StopReason::input_error, options_.let_running_finish ? StopLevel::draining : StopLevel::terminating);
+      take_input_error(e);
     }
   }
   auto now = Clock::now();
@@ -212,11 +248,17 @@ void Engine::take_completions() {
     seqs.swap(completed_);
   }
   for (std::uint64_t seq : seqs) collect(seq);
+  // -j FILE: the file is read again whenever jobs finish, so that a run can be sped up or
+  // slowed down while it goes.
+  if (options_.jobs.from_file() && !seqs.empty()) {
+    slots_ = std::min(workers_, static_cast<std::size_t>(options_.jobs.current(static_cast<int>(slots_))));
+  }
 }
 
 void Engine::collect(std::uint64_t seq) {
   auto node = in_flight_.extract(seq);
   const JobSpec& spec = node.mapped().spec;
+  free_slots_.push(spec.slot);
   const Future<JobResult>& future = node.mapped().future;
   if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
   std::exception_ptr error = future.exception();

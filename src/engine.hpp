@@ -8,6 +8,7 @@
 /// - the deadline and the stop escalation are the timeout of its one ppoll().
 /// Only the loop decides what starts: a job is submitted only when a worker is free for it, and
 /// only while the stop level is `running`, so no job can start after the run decided to stop.
+/// It also makes each job's command line, in the lowest free job slot ({%}).
 ///
 /// Stopping is one StopLevel that only goes up: a satisfied --return-when drains (with
 /// --let-running-finish) or terminates; the deadline terminates; a signal terminates (drains
@@ -22,6 +23,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <string>
 #include <vector>
 
@@ -72,7 +74,10 @@ class Engine {
   };
 
   void start_jobs(JobListReader& reader);
-  void submit(std::string item);
+  /// The job of `args`: its seq, its command line for `slot` (0 for a job that never starts).
+  JobSpec make_job(const JobArgs& args, const JobListReader& reader, int slot);
+  void submit(const JobArgs& args, const JobListReader& reader);
+  void take_input_error(const InputError& e);
   void take_signals();
   void take_completions();
   void collect(std::uint64_t seq);
@@ -92,8 +97,11 @@ class Engine {
   const Options& options_;
   JobExecutor& executor_;
   Reporter& reporter_;
-  const std::size_t slots_;
+  const CommandTemplate command_template_;
+  const std::size_t workers_;  // the most jobs the executor runs at once
+  std::size_t slots_;          // how many may run now (-j FILE changes it)
   const std::size_t keep_order_window_;
+  std::priority_queue<int, std::vector<int>, std::greater<int>> free_slots_;
   int signal_fd_ = -1;
   int completion_fd_ = -1;  // an eventfd the done-callbacks write
 

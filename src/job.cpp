@@ -19,6 +19,7 @@ JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string er
   result.seq = spec.seq;
   result.input = spec.kind == JobKind::url ? url_for_display(spec.input) : spec.input;
   result.kind = spec.kind == JobKind::url ? "url" : "shell";
+  if (spec.kind == JobKind::shell) result.command = spec.command;
   result.status = status;
   result.error = std::move(error);
   return result;

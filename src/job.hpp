@@ -71,21 +71,23 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, c
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
 /// each job.
 struct RunSettings {
-  std::string command_template;   // the COMMAND words joined; empty: the item is the command line
   std::optional<double> timeout;  // --timeout
   double grace = 1.0;             // --grace
   UrlOptions url;                 // for URL jobs
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, command_template, timeout, grace, url)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url)
 
-/// One job to run: the item and its position.
+/// One job to run, as the engine made it: its command line is complete before it leaves the
+/// engine (the engine chooses the slot too), so workers only run it.
 struct JobSpec {
-  std::uint64_t seq = 0;  // 1-based input position
-  std::string input;      // the item as read
+  std::uint64_t seq = 0;  // 1-based position in the run ({#}, PARALLEL_SEQ)
+  int slot = 1;           // the job slot ({%}, PARALLEL_JOBSLOT): the lowest one free
+  std::string input;      // the job's arguments joined by a space (for a URL job, the URL)
+  std::string command;    // a shell job's command line
   JobKind kind = JobKind::shell;
 };
 // The wire format to process-mode workers (not pexec's JSON lines output).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, input, kind)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {

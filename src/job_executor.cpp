@@ -17,7 +17,7 @@ namespace pexec::cli {
 namespace {
 
 JobResult run_shell_job_here(const JobSpec& spec, const RunSettings& settings) {
-  return run_shell_job(spec, settings, current_worker_index() + 1, current_worker_name());
+  return run_shell_job(spec, settings, current_worker_name());
 }
 
 // --- process mode: what runs inside a worker process ---------------------------------------

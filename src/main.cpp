@@ -30,21 +30,37 @@ void ensure_standard_fds() {
   }
 }
 
-JobListReader open_job_list(const Options& options) {
-  if (options.items) return JobListReader::from_items(*options.items);
-  std::vector<std::string> files = options.arg_files.empty() ? std::vector<std::string>{"-"} : options.arg_files;
-  return JobListReader::from_files(files, options.null_separated ? '\0' : '\n');
+/// Opens every input source (so that a missing file fails before any job runs); -X and
+/// --xargs spread the list over `slots`.
+JobListReader open_job_list(const Options& options, int slots) {
+  std::vector<InputSource> sources;
+  std::vector<bool> linked;
+  for (const SourceOption& source : options.sources) {
+    sources.push_back(source.items ? InputSource::from_items(*source.items)
+                                   : InputSource::from_file(source.path, options.delimiter));
+    linked.push_back(source.linked);
+  }
+  InputRules rules = options.input;
+  rules.spread_over = static_cast<std::size_t>(std::max(1, slots));
+  return JobListReader(std::move(sources), std::move(linked), std::move(rules), options.command_template());
 }
 
-int print_dry_run(JobListReader& reader, const Options& options) {
-  int workers = options.jobs.value_or(default_workers(options.mode));
-  std::string command_template = options.command_template();
+/// --dry-run: each job's command line (or method and URL), as the engine would make it with
+/// jobs filling the slots in turn; --shellquote: each job's arguments quoted for the shell.
+int print_jobs(JobListReader& reader, const Options& options, int slots) {
+  CommandTemplate command = options.command_template();
   std::uint64_t seq = 0;
-  while (auto item = reader.next_blocking()) {
+  while (auto args = reader.next_blocking()) {
     ++seq;
-    int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(workers)) + 1;
-    std::string line = options.kind_of(*item) == JobKind::url ? options.url.method + " " + url_for_display(*item)
-                                                              : expand_command(command_template, *item, seq, slot);
+    int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(slots)) + 1;
+    std::string line;
+    if (options.shellquote) {
+      for (const std::string& arg : *args) line += (line.empty() ? "" : " ") + shell_quote(arg);
+    } else {
+      line = command.expand(*args, seq, slot, reader.column_names());
+      if (std::optional<std::string> url = options.url_in(line))
+        line = options.url.method + " " + url_for_display(*url);
+    }
     if (!pexec::detail::write_all(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
@@ -59,7 +75,7 @@ constexpr rlim_t kFdsForPexec = 24;
 /// Raises the soft RLIMIT_NOFILE as far as -j needs (never past the hard limit, and no
 /// further: jobs inherit it, and some programs close every possible fd at start); if the fds
 /// still cannot carry `workers` jobs, returns fewer, with one warning line.
-int fit_workers_to_fd_limit(int workers, Mode mode) {
+int fit_workers_to_fd_limit(int workers, Mode mode, bool quiet) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return workers;
   rlim_t per_job = kFdsPerJob[mode == Mode::process ? 1 : 0];
@@ -72,8 +88,9 @@ int fit_workers_to_fd_limit(int workers, Mode mode) {
   if (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= needed) return workers;
   rlim_t room = limit.rlim_cur > kFdsForPexec + per_job ? (limit.rlim_cur - kFdsForPexec) / per_job : 1;
   int fitted = static_cast<int>(std::max<rlim_t>(1, room));
-  std::fprintf(stderr, "pexec: -j %d lowered to %d: only %llu file descriptors\n", workers, fitted,
-               static_cast<unsigned long long>(limit.rlim_cur));
+  if (!quiet)
+    std::fprintf(stderr, "pexec: -j %d lowered to %d: only %llu file descriptors\n", workers, fitted,
+                 static_cast<unsigned long long>(limit.rlim_cur));
   return fitted;
 }
 
@@ -95,9 +112,10 @@ int main(int argc, char** argv) {
   if (!options) return 0;
 
   try {
-    if (options->dry_run) {  // runs nothing: signals keep their default effect
-      JobListReader reader = open_job_list(*options);
-      return print_dry_run(reader, *options);
+    int slots = options->jobs.workers(default_workers(options->mode));
+    if (options->dry_run || options->shellquote) {  // runs nothing: signals keep their default effect
+      JobListReader reader = open_job_list(*options, options->jobs.current(slots));
+      return print_jobs(reader, *options, slots);
     }
     // Signals are taken by the engine's loop from a signalfd: blocked here, before any thread
     // starts, so that every thread inherits the mask.
@@ -106,8 +124,10 @@ int main(int argc, char** argv) {
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    JobListReader reader = open_job_list(*options);
-    int workers = fit_workers_to_fd_limit(options->jobs.value_or(default_workers(options->mode)), options->mode);
+    // -j 0 and -j FILE ask for the most pexec can run: fewer for want of fds is no news.
+    bool quiet = options->jobs.workers(0) == JobSlots::kMost;
+    int workers = fit_workers_to_fd_limit(slots, options->mode, quiet);
+    JobListReader reader = open_job_list(*options, std::min(workers, options->jobs.current(workers)));
     auto executor = make_job_executor(*options, workers);
     std::unique_ptr<Reporter> reporter;
     if (options->format == OutputFormat::jsonl)

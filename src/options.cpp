@@ -7,6 +7,7 @@
 #include <cctype>
 #include <limits>
 
+#include "foreign_options.hpp"
 #include "url_job.hpp"
 
 namespace pexec::cli {
@@ -48,53 +49,282 @@ ReturnWhen parse_return_when(std::string text) {
 
 }  // namespace
 
-std::string Options::command_template() const {
-  std::string joined;
-  for (const std::string& word : command) {
-    if (!joined.empty()) joined += ' ';
-    joined += word;
-  }
-  return joined;
+std::optional<std::string> Options::url_in(const std::string& input) const {
+  if (!command.empty() || kind == KindChoice::shell) return std::nullopt;
+  std::size_t first = input.find_first_not_of(" \t\r\n");
+  std::size_t last = input.find_last_not_of(" \t\r\n");
+  std::string url = first == std::string::npos ? "" : input.substr(first, last - first + 1);
+  // --kind url: anything is a URL job (one that is no http or https URL fails as such).
+  if (kind == KindChoice::url) return first == std::string::npos ? input : url;
+  if (is_url(url)) return url;
+  return std::nullopt;
 }
 
-JobKind Options::kind_of(const std::string& item) const {
-  switch (kind) {
-    case KindChoice::shell:
-      return JobKind::shell;
-    case KindChoice::url:
-      return JobKind::url;
-    case KindChoice::automatic:
-      break;
+namespace {
+
+/// -d's value with C escapes (\t \n \r \0 \\ \xHH \NNN) turned into their bytes.
+std::string unescape(const std::string& text) {
+  std::string bytes;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\' || i + 1 == text.size()) {
+      bytes += text[i];
+      continue;
+    }
+    char c = text[++i];
+    auto digits = [&](int base, std::size_t most) {
+      std::size_t used = 0;
+      int value = 0;
+      while (used < most && i + 1 + used < text.size()) {
+        char d = static_cast<char>(std::tolower(static_cast<unsigned char>(text[i + 1 + used])));
+        int digit = d >= '0' && d <= '9' ? d - '0' : d >= 'a' && d <= 'f' ? d - 'a' + 10 : 99;
+        if (digit >= base) break;
+        value = value * base + digit;
+        ++used;
+      }
+      i += used;
+      return static_cast<char>(value);
+    };
+    switch (c) {
+      case 't':
+        bytes += '\t';
+        break;
+      case 'n':
+        bytes += '\n';
+        break;
+      case 'r':
+        bytes += '\r';
+        break;
+      case 'x':
+        bytes += digits(16, 2);
+        break;
+      case '0':
+      case '1':
+      case '2':
+      case '3':
+      case '4':
+      case '5':
+      case '6':
+      case '7':
+        --i;
+        bytes += digits(8, 3);
+        break;
+      default:
+        bytes += c;
+    }
   }
-  return command.empty() && is_url(item) ? JobKind::url : JobKind::shell;
+  return bytes;
 }
+
+/// Option values that need more than CLI11's checks before they go into Options.
+struct RawOptions {
+  std::vector<SourceOption> sources;  // from ::: :::+ :::: ::::+
+  std::vector<std::string> arg_files;
+  std::string mode = "thread", return_when = "all", format = "text", kind = "auto";
+  std::string jobs, delimiter, trim;
+  std::optional<std::size_t> max_args, exact_args, max_lines, max_chars;
+  bool null = false, xargs = false, will_cite = false;
+};
+
+bool is_source_separator(const std::string& word) {
+  return word == ":::" || word == ":::+" || word == "::::" || word == "::::+";
+}
+
+/// Moves the input sources (everything from the first ::: :::+ :::: ::::+ on) out of `args`.
+std::vector<SourceOption> take_sources(std::vector<std::string>& args) {
+  std::vector<SourceOption> sources;
+  auto first = std::find_if(args.begin(), args.end(), is_source_separator);
+  std::string separator;
+  for (auto word = first; word != args.end(); ++word) {
+    if (is_source_separator(*word)) {
+      separator = *word;
+      if (separator.starts_with(":::") && separator.size() <= 4 && separator != "::::") {  // ::: or :::+
+        sources.push_back(SourceOption{std::vector<std::string>{}, "", separator == ":::+"});
+      }
+      continue;
+    }
+    if (separator == ":::" || separator == ":::+") {
+      sources.back().items->push_back(*word);
+    } else {  // each file after :::: is a source of its own; after ::::+ each is linked
+      sources.push_back(SourceOption{std::nullopt, *word, separator == "::::+"});
+    }
+  }
+  args.erase(first, args.end());
+  return sources;
+}
+
+/// --trim's value.
+Trim parse_trim(const std::string& text) {
+  if (text == "n") return Trim::none;
+  if (text == "l") return Trim::left;
+  if (text == "r") return Trim::right;
+  if (text == "lr" || text == "rl") return Trim::both;
+  throw UsageError("--trim: '" + text + "' is not one of n, l, r, lr, rl");
+}
+
+/// Input sources, delimiters, columns and items per job, from `raw` into `options`.
+void finish_input_options(Options& options, RawOptions& raw) {
+  for (const std::string& path : raw.arg_files) options.sources.push_back(SourceOption{std::nullopt, path, false});
+  for (SourceOption& source : raw.sources) options.sources.push_back(std::move(source));
+  if (options.sources.empty()) options.sources.push_back(SourceOption{std::nullopt, "-", false});
+  if (options.sources.front().linked) {
+    throw UsageError(":::+ and ::::+ link a source to the one before it, and there is none");
+  }
+  if (std::count_if(options.sources.begin(), options.sources.end(),
+                    [](const SourceOption& source) { return !source.items && source.path == "-"; }) > 1) {
+    throw UsageError("standard input (-) can be only one of the input sources");
+  }
+  if (raw.null && !raw.delimiter.empty()) throw UsageError("give -0 or -d, not both");
+  if (raw.null) options.delimiter = std::string(1, '\0');
+  if (!raw.delimiter.empty()) options.delimiter = unescape(raw.delimiter);
+  if (options.delimiter.empty()) throw UsageError("-d: the delimiter cannot be empty");
+  if (!raw.trim.empty()) options.input.trim = parse_trim(raw.trim);
+  if (options.input.header) {
+    const std::string& header = *options.input.header;
+    if (header.empty() || std::all_of(header.begin(), header.end(), ::isdigit)) {
+      throw UsageError("--col-header: give : (the first line) or a regex the first line matches");
+    }
+    options.template_settings.column_names = true;
+  }
+  if (raw.max_args && raw.exact_args) throw UsageError("give -n or -N, not both");
+  if (options.template_settings.context_replace && raw.xargs) throw UsageError("give -X or --xargs, not both");
+  options.input.max_args = raw.max_args ? raw.max_args : raw.exact_args;
+  if (raw.exact_args == std::size_t{0}) {
+    options.input.no_arguments = true;
+    options.input.max_args = 1;
+  }
+  // -L fills the line as -X does (GNU parallel's rule), with --xargs as --xargs does.
+  if (raw.max_lines && !raw.xargs) options.template_settings.context_replace = true;
+  options.input.max_lines = raw.max_lines.value_or(0);
+  options.input.fill_line = options.template_settings.context_replace || raw.xargs;
+  options.input.max_chars = raw.max_chars.value_or(0);
+  for (const std::string& word : options.command) {
+    if (word.find("{=") != std::string::npos) {
+      throw UsageError("perl expressions ({= ... =}) are not supported: use {} and its forms (see pexec(1))");
+    }
+  }
+  if (options.shellquote && !options.command.empty()) throw UsageError("--shellquote takes no COMMAND");
+}
+
+/// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
+void finish_run_options(Options& options, const RawOptions& raw) {
+  std::string mode = raw.mode;
+  std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (mode != "thread" && mode != "process") {
+    throw UsageError("--mode: '" + raw.mode + "' is not thread or process (GNU parallel's -m is --xargs here)");
+  }
+  options.mode = mode == "process" ? Mode::process : Mode::thread;
+  if (!raw.jobs.empty()) {
+    try {
+      options.jobs = JobSlots::parse(raw.jobs);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--jobs: ") + e.what());
+    }
+  }
+  // No limit at all rather than a huge one: a clock cannot add 1e10 seconds without overflow.
+  for (std::optional<double>* limit : {&options.timeout, &options.deadline}) {
+    if (*limit && !(**limit < kNoLimitSeconds)) limit->reset();
+  }
+  options.grace = std::min(options.grace, kNoLimitSeconds);
+  options.format = raw.format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;
+  options.return_when = parse_return_when(raw.return_when);
+  if (options.max_tasks_per_child && options.mode != Mode::process) {
+    throw UsageError("--max-tasks-per-child needs --mode process");
+  }
+  options.kind = raw.kind == "url" ? KindChoice::url : raw.kind == "shell" ? KindChoice::shell : KindChoice::automatic;
+  if (options.kind == KindChoice::url) {
+    if (!options.command.empty()) throw UsageError("--kind url takes no COMMAND");
+    if (!options.input.column_separator.empty() || options.input.max_args || options.input.fill_line ||
+        options.template_settings.quote_words) {
+      throw UsageError("--kind url: a URL job takes one item (no --colsep, -n, -N, -X, --xargs, -L or -q)");
+    }
+  }
+}
+
+/// URL options: well formed, and never given to a run that has no URL job.
+void check_url_options(Options& options, const CLI::App& app) {
+  for (const std::string& header : options.url.headers) {
+    if (header.find_first_of("\r\n") != std::string::npos) {
+      throw UsageError("--header: a header may not hold a carriage return or a line feed");
+    }
+    std::size_t colon = header.find(':');
+    if (colon == 0 || colon == std::string::npos || header.find_first_of(" \t") < colon) {
+      throw UsageError("--header: '" + header +
+                       "' is not 'Name: value' (an HTTP header; GNU parallel's --header is --col-header here)");
+    }
+  }
+  std::transform(options.url.method.begin(), options.url.method.end(), options.url.method.begin(),
+                 [](unsigned char c) { return std::toupper(c); });
+  bool shell_only = !options.command.empty() || options.kind == KindChoice::shell;
+  for (const char* name :
+       {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes", "--retries"}) {
+    if (shell_only && app.count(name) > 0) {
+      throw UsageError(std::string(name) + " applies to URL jobs only, and " +
+                       (options.command.empty() ? "--kind shell" : "a COMMAND") + " makes every job a shell job" +
+                       (std::string(name) == "--retries" ? " (shell jobs are not retried yet)" : ""));
+    }
+  }
+  struct stat info;
+  if (!options.url.output_dir.empty() &&
+      (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
+    throw UsageError("--output-dir: " + options.url.output_dir + " is not a directory");
+  }
+}
+
+}  // namespace
 
 std::optional<Options> parse_options(int argc, const char* const* argv) {
   Options options;
-  // Everything after the first ":::" is an item, never an option.
+  // Everything from the first ::: (or :::+ :::: ::::+) on is input, never an option.
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto separator = std::find(args.begin(), args.end(), ":::");
-  if (separator != args.end()) {
-    options.items.emplace(separator + 1, args.end());
-    args.erase(separator, args.end());
-  }
+  RawOptions raw;
+  raw.sources = take_sources(args);
 
   CLI::App app("Run jobs in parallel in a thread or process pool, reporting each as it finishes.", "pexec");
   app.prefix_command();  // the first positional starts COMMAND; the rest is passed through
   app.set_version_flag("--version", kVersion);
-  app.footer("Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM...]\nSee pexec(1) for the details.");
-  std::string mode = "thread", return_when = "all", format = "text", kind = "auto";
+  app.footer(
+      "Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM... | :::: FILE...]...\n"
+      "See pexec(1) for the details.");
   auto last = CLI::MultiOptionPolicy::TakeLast;
-  app.add_option("-a,--arg-file", options.arg_files, "Read items from FILE (repeatable; - is stdin)")
+  // Input.
+  app.add_option("-a,--arg-file", raw.arg_files, "Read items from FILE, one input source per -a (- is stdin)")
       ->allow_extra_args(false)  // one FILE per -a: the next word may start COMMAND
       ->type_name("FILE");
-  app.add_flag("-0,--null", options.null_separated, "Items are separated by NUL, not newline");
-  app.add_option("-m,--mode", mode, "Run jobs from a thread pool or a process pool")
-      ->transform(CLI::IsMember({"thread", "process"}, CLI::ignore_case))
+  app.add_flag("-0,--null", raw.null, "Items are separated by NUL, not newline");
+  app.add_option("-d,--delimiter", raw.delimiter, "Items are separated by DELIM (escapes such as \\t allowed)")
+      ->type_name("DELIM")
       ->multi_option_policy(last);
-  app.add_option("-j,--jobs", options.jobs, "Number of workers (default: the pool's default)")
+  app.add_flag("--link,--xapply", options.input.link_all, "Take item i of every source together (shorter ones wrap)");
+  app.add_option("-C,--colsep", options.input.column_separator, "Split each item into columns {1} {2} ... at REGEX")
+      ->type_name("REGEX")
+      ->multi_option_policy(last);
+  app.add_option("--trim", raw.trim, "Trim white space of columns: n, l, r, lr (default lr with --colsep)")
+      ->multi_option_policy(last);
+  app.add_option("--col-header", options.input.header, "The first line names the columns: {name} (: or a REGEX)")
+      ->type_name("REGEX")
+      ->multi_option_policy(last);
+  app.add_flag("-r,--no-run-if-empty", options.input.skip_blank, "No job for items that are only white space");
+  app.add_option("-n,--max-args", raw.max_args, "Up to N items per job")
+      ->check(CLI::Range(1, 1000000))
+      ->multi_option_policy(last);
+  app.add_option("-N,--max-replace-args", raw.exact_args, "N items per job as {1}..{N} (0: none on the line)")
+      ->check(CLI::Range(0, 1000000))
+      ->multi_option_policy(last);
+  app.add_flag("-X", options.template_settings.context_replace,
+               "As many items per job as fit, repeating the word around {} for each");
+  app.add_flag("--xargs", raw.xargs, "As many items per job as fit, {} being all of them");
+  app.add_option("-L,--max-lines", raw.max_lines, "Up to N lines per job (as -X)")
+      ->check(CLI::Range(1, 1000000))
+      ->multi_option_policy(last);
+  app.add_option("-s,--max-chars", raw.max_chars, "Command lines of at most N bytes (default 131071)")
+      ->check(CLI::Range(16, 100000000))
+      ->multi_option_policy(last);
+  app.add_flag("-q,--quote", options.template_settings.quote_words, "Quote COMMAND's words: no shell syntax in them");
+  app.add_flag("--shellquote", options.shellquote, "Print each item quoted for the shell, run nothing");
+  // Running.
+  app.add_option("-m,--mode", raw.mode, "Run jobs from a thread pool or a process pool")->multi_option_policy(last);
+  app.add_option("-j,--jobs,-P,--max-procs", raw.jobs, "Jobs at once: N, 0 (many), +N/-N (CPU threads +/- N), N%, FILE")
       ->type_name("N")
-      ->check(CLI::Range(1, 100000))
       ->multi_option_policy(last);
   app.add_option("--max-tasks-per-child", options.max_tasks_per_child,
                  "Replace a process worker after N jobs (process mode)")
@@ -110,16 +340,18 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.add_option("--deadline", options.deadline, "Stop the whole run after SECONDS (exit 124)")
       ->check(seconds(false))
       ->multi_option_policy(last);
-  app.add_option("-w,--return-when", return_when, "all, first-completed or first-exception")->multi_option_policy(last);
+  app.add_option("-w,--return-when", raw.return_when, "all, first-completed or first-exception")
+      ->multi_option_policy(last);
   app.add_flag("--let-running-finish", options.let_running_finish,
                "When stopping early, wait for running jobs instead of stopping them");
-  app.add_option("--format", format, "Output format: text or jsonl")
+  app.add_option("--format", raw.format, "Output format: text or jsonl")
       ->transform(CLI::IsMember({"text", "jsonl"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_flag("--tag", options.tag, "Prefix each output line with the item and a TAB");
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
+  app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
   // URL jobs.
-  app.add_option("--kind", kind, "auto (http/https items are URL jobs), shell or url")
+  app.add_option("--kind", raw.kind, "auto (http/https items are URL jobs), shell or url")
       ->transform(CLI::IsMember({"auto", "shell", "url"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_option("--method", options.url.method, "HTTP method of URL jobs: GET or HEAD")
@@ -157,37 +389,18 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   options.command = app.remaining();
   if (!options.command.empty() && options.command.front() == "--") {
     options.command.erase(options.command.begin());
-  } else if (!options.command.empty() && options.command.front().starts_with("-")) {
+  } else if (!options.command.empty() && options.command.front().starts_with("-") && options.command.front() != "-") {
     // CLI11 hands an unknown option over as the start of COMMAND; a command may begin with a
     // dash only after "--".
-    throw UsageError("unknown option " + options.command.front() + " (put -- before a command that starts with -)");
+    const std::string& word = options.command.front();
+    if (std::optional<std::string> message = foreign_option_message(word)) throw UsageError(*message);
+    if (looks_like_command(word))
+      throw UsageError("unknown option " + word + " (put -- before a command that starts with -)");
+    throw UsageError("unknown option " + word + " (see pexec --help)");
   }
-  // No limit at all rather than a huge one: a clock cannot add 1e10 seconds without overflow.
-  for (std::optional<double>* limit : {&options.timeout, &options.deadline}) {
-    if (*limit && !(**limit < kNoLimitSeconds)) limit->reset();
-  }
-  options.grace = std::min(options.grace, kNoLimitSeconds);
-  for (const std::string& header : options.url.headers) {
-    if (header.find_first_of("\r\n") != std::string::npos) {
-      throw UsageError("--header: a header may not hold a carriage return or a line feed");
-    }
-  }
-  options.mode = mode == "process" ? Mode::process : Mode::thread;
-  options.format = format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;
-  options.return_when = parse_return_when(return_when);
-  if (options.max_tasks_per_child && options.mode != Mode::process) {
-    throw UsageError("--max-tasks-per-child needs --mode process");
-  }
-  if (options.items && !options.arg_files.empty()) throw UsageError("give items with ::: or with -a, not both");
-  options.kind = kind == "url" ? KindChoice::url : kind == "shell" ? KindChoice::shell : KindChoice::automatic;
-  std::transform(options.url.method.begin(), options.url.method.end(), options.url.method.begin(),
-                 [](unsigned char c) { return std::toupper(c); });
-  if (options.kind == KindChoice::url && !options.command.empty()) throw UsageError("--kind url takes no COMMAND");
-  struct stat info;
-  if (!options.url.output_dir.empty() &&
-      (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
-    throw UsageError("--output-dir: " + options.url.output_dir + " is not a directory");
-  }
+  finish_input_options(options, raw);
+  finish_run_options(options, raw);
+  check_url_options(options, app);
   return options;
 }
 

@@ -7,7 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "command_template.hpp"
 #include "job.hpp"
+#include "job_list_reader.hpp"
+#include "job_slots.hpp"
 #include "pexec/wait.hpp"
 
 namespace pexec::cli {
@@ -17,33 +20,43 @@ enum class OutputFormat { text, jsonl };
 /// --kind: auto makes an item starting with http:// or https:// a URL job when there is no COMMAND.
 enum class KindChoice { automatic, shell, url };
 
-struct Options {
-  std::vector<std::string> command;               // COMMAND [ARG...]; empty: items are command lines
-  std::optional<std::vector<std::string>> items;  // the ITEMs after :::
-  std::vector<std::string> arg_files;             // -a/--arg-file; stdin when none and no :::
-  bool null_separated = false;                    // -0/--null
-  Mode mode = Mode::thread;                       // -m/--mode
-  std::optional<int> jobs;                        // -j/--jobs; empty: the pool's default
-  std::optional<int> max_tasks_per_child;         // --max-tasks-per-child (process mode)
-  bool keep_order = false;                        // -k/--keep-order
-  std::optional<double> timeout;                  // -t/--timeout, per job
-  double grace = 1.0;                             // --grace
-  std::optional<double> deadline;                 // --deadline, whole run
-  ReturnWhen return_when = ALL_COMPLETED;         // -w/--return-when
-  bool let_running_finish = false;                // --let-running-finish
-  OutputFormat format = OutputFormat::text;       // --format
-  bool tag = false;                               // --tag
-  bool dry_run = false;                           // --dry-run
-  KindChoice kind = KindChoice::automatic;        // --kind
-  UrlOptions url;                                 // --method, -H, --max-redirects, --connect-timeout,
-                                                  // --output-dir, --max-bytes, --retries
+/// One input source as the command line gives it.
+struct SourceOption {
+  std::optional<std::vector<std::string>> items;  // the words after ::: or :::+
+  std::string path;                               // or a file (-a, ::::, ::::+); "-" is stdin
+  bool linked = false;                            // :::+ or ::::+: item by item with the one before
+};
 
-  /// The COMMAND words joined into the template each item is substituted into.
-  std::string command_template() const;
+struct Options {
+  std::vector<std::string> command;             // COMMAND [ARG...]; empty: items are command lines
+  std::vector<SourceOption> sources;            // -a files, then ::: and :::: sources in order; none: stdin
+  std::string delimiter = "\n";                 // -d/--delimiter, -0/--null
+  InputRules input;                             // --colsep, --trim, --col-header, --link, -r, -n, -N, -X, ...
+  CommandTemplate::Settings template_settings;  // -q, -X, --col-header
+  bool shellquote = false;                      // --shellquote
+  Mode mode = Mode::thread;                     // -m/--mode
+  JobSlots jobs;                                // -j/--jobs/-P
+  std::optional<int> max_tasks_per_child;       // --max-tasks-per-child (process mode)
+  bool keep_order = false;                      // -k/--keep-order
+  std::optional<double> timeout;                // -t/--timeout, per job
+  double grace = 1.0;                           // --grace
+  std::optional<double> deadline;               // --deadline, whole run
+  ReturnWhen return_when = ALL_COMPLETED;       // -w/--return-when
+  bool let_running_finish = false;              // --let-running-finish
+  OutputFormat format = OutputFormat::text;     // --format
+  bool tag = false;                             // --tag
+  bool dry_run = false;                         // --dry-run
+  KindChoice kind = KindChoice::automatic;      // --kind
+  UrlOptions url;                               // --method, -H, --max-redirects, --connect-timeout,
+                                                // --output-dir, --max-bytes, --retries
+
+  /// COMMAND, parsed for its replacement strings.
+  CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }
   /// What every job of the run shares.
-  RunSettings run_settings() const { return {command_template(), timeout, grace, url}; }
-  /// What `item` is: a shell job or a URL job.
-  JobKind kind_of(const std::string& item) const;
+  RunSettings run_settings() const { return {timeout, grace, url}; }
+  /// The URL that a job whose arguments are `input` fetches, if it is a URL job: only without
+  /// a COMMAND; white space around the URL is no part of it.
+  std::optional<std::string> url_in(const std::string& input) const;
 };
 
 /// A command line pexec cannot accept; the message is one line, without "pexec: ".

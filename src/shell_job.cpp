@@ -39,9 +39,27 @@ struct Child {
   }
 };
 
+/// pexec's environment with the job's PARALLEL_SEQ and PARALLEL_JOBSLOT (as GNU parallel sets
+/// them: the values of {#} and {%}), for posix_spawn.
+struct JobEnvironment {
+  std::string seq, slot;
+  std::vector<char*> pointers;
+  explicit JobEnvironment(const JobSpec& spec)
+      : seq("PARALLEL_SEQ=" + std::to_string(spec.seq)), slot("PARALLEL_JOBSLOT=" + std::to_string(spec.slot)) {
+    for (char** entry = environ; *entry; ++entry) {
+      std::string_view variable = *entry;
+      if (variable.starts_with("PARALLEL_SEQ=") || variable.starts_with("PARALLEL_JOBSLOT=")) continue;
+      pointers.push_back(*entry);
+    }
+    pointers.push_back(seq.data());
+    pointers.push_back(slot.data());
+    pointers.push_back(nullptr);
+  }
+};
+
 /// Creates the pipes and starts `command` (directly when it is a simple command, else through
-/// /bin/sh -c). Returns 0 or the errno of what failed.
-int start(const std::string& command, Child& child) {
+/// /bin/sh -c) with `environment`. Returns 0 or the errno of what failed.
+int start(const std::string& command, char* const* environment, Child& child) {
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) != 0) return errno;
   if (::pipe2(err, O_CLOEXEC) != 0) {
@@ -53,6 +71,7 @@ int start(const std::string& command, Child& child) {
   detail::SpawnRequest request;
   request.dup2s = {{out[1], STDOUT_FILENO}, {err[1], STDERR_FILENO}};
   request.close_other_fds = true;
+  request.envp = environment;
   request.new_process_group = true;
   request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD};
   int error = ENOENT;
@@ -89,7 +108,7 @@ int ms_until(Clock::time_point when) {
 
 }  // namespace
 
-JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, int slot, const std::string& worker) {
+JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const std::string& worker) {
   JobStops& stops = running_jobs_stop();
   JobResult result = started_result(spec, worker);
   if (stops.terminate.raised()) {  // handed over as pexec stopped: it never starts
@@ -97,19 +116,20 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, int sl
     result.start_ms = 0;
     return result;
   }
-  if (spec.input.find('\0') != std::string::npos) {
+  result.command = spec.command;
+  if (spec.command.find('\0') != std::string::npos) {
     result.status = JobStatus::error;
     result.error = "the item holds a NUL byte";
     return result;
   }
-  result.command = expand_command(settings.command_template, spec.input, spec.seq, slot);
+  JobEnvironment environment(spec);
   auto started = Clock::now();
 
   // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
   // want of them waits for it to end; with none, waiting would never end.
   static std::atomic<int> running_here{0};
   Child child;
-  while (int error = start(result.command, child)) {
+  while (int error = start(result.command, environment.pointers.data(), child)) {
     if (!out_of_resources(error) || running_here.load() == 0 || stops.terminate.raised()) {
       result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
       result.error = stops.terminate.raised() ? "" : std::string("cannot run /bin/sh: ") + std::strerror(error);

@@ -177,7 +177,11 @@ class RequestReader {
     for (const nlohmann::json& message : messages_) {
       const std::string& kind = message.at(0).get_ref<const std::string&>();
       if (kind == "job") {
-        jobs_.push_back({message.at(1).get<std::uint64_t>(), message.at(2).get<std::string>(), JobKind::url});
+        JobSpec spec;
+        spec.seq = message.at(1).get<std::uint64_t>();
+        spec.input = message.at(2).get<std::string>();
+        spec.kind = JobKind::url;
+        jobs_.push_back(std::move(spec));
       } else if (kind == "stop") {
         add(jobs_);  // before the stop, as they were sent
         stop(message.at(1).get<bool>());

@@ -5,6 +5,20 @@
 
 using namespace pexec::cli;
 
+namespace {
+/// The command line of a job with `args` for the COMMAND `command` (one string, as the words
+/// joined would be).
+std::string expand(const std::string& command, const std::vector<std::string>& args, std::uint64_t seq = 1,
+                   int slot = 1, CommandTemplate::Settings settings = {}) {
+  std::vector<std::string> words;
+  if (!command.empty()) words.push_back(command);
+  return CommandTemplate(words, settings).expand(args, seq, slot);
+}
+std::string expand_command(const std::string& command, const std::string& item, std::uint64_t seq, int slot) {
+  return expand(command, {item}, seq, slot);
+}
+}  // namespace
+
 TEST_CASE("shell_quote leaves plain words alone and single-quotes the rest") {
   CHECK(shell_quote("file-1.txt") == "file-1.txt");
   CHECK(shell_quote("") == "''");
@@ -47,5 +61,54 @@ TEST_CASE("split_simple_command runs plain words directly and leaves shell synta
                            "ls $HOME", "ls *.txt", "a && b", "sleep 1 &", "~/bin/x", "", "   "}) {
     CAPTURE(line);
     CHECK_FALSE(split_simple_command(line).has_value());
+  }
+}
+
+TEST_CASE("positional replacement strings take one argument each, with the same modifiers") {
+  std::vector<std::string> args{"dir/a.tar.gz", "b c", "last"};
+  CHECK(expand("echo {2} {1}", args) == "echo 'b c' dir/a.tar.gz");
+  CHECK(expand("echo {-1} {-3}", args) == "echo last dir/a.tar.gz");
+  CHECK(expand("echo {1.} {1/} {1//} {1/.}", args) == "echo dir/a.tar a.tar.gz dir a.tar");
+  CHECK(expand("echo {9}x {-9}", args) == "echo ''x ''");  // missing ones are empty
+  CHECK(expand("echo {}", args) == "echo dir/a.tar.gz 'b c' last");
+  CHECK(expand("echo {/}", args) == "echo a.tar.gz 'b c' last");
+  CHECK(expand("echo", args) == "echo dir/a.tar.gz 'b c' last");
+  CHECK(expand("", {"echo", "a b"}) == "echo a b");  // no COMMAND: the arguments are the line
+}
+
+TEST_CASE("a word in braces that is no replacement string stays as it is") {
+  CHECK(expand("awk '{print $1}' {0} {a} {1x}", {"f"}) == "awk '{print $1}' {0} {a} {1x} f");
+}
+
+TEST_CASE("-X repeats the word around {} for each argument, -q quotes COMMAND's words") {
+  CommandTemplate::Settings context;
+  context.context_replace = true;
+  CHECK(expand("echo a{}b c{}d", {"x y", "z"}, 1, 1, context) == "echo a'x y'b azb c'x y'd czd");
+  CHECK(expand("echo \"<{}>\" {1} {#}", {"x y", "z"}, 7, 1, context) == "echo \"<x y>\" \"<z>\" 'x y' 7");
+  CommandTemplate::Settings quoted;
+  quoted.quote_words = true;
+  CHECK(CommandTemplate({"echo", "a;b", "{}c"}, quoted).expand({"x'y"}, 1, 1) == "echo 'a;b' 'x'\\''yc'");
+}
+
+TEST_CASE("column names from --col-header are replacement strings, with modifiers") {
+  CommandTemplate::Settings named;
+  named.column_names = true;
+  CommandTemplate command({"echo {size} {file/.} {other}"}, named);
+  CHECK(command.expand({"d/f.txt", "12"}, 1, 1, {"file", "size"}) == "echo 12 f {other}");
+}
+
+TEST_CASE("an argument's size is an upper bound of what it adds to the line") {
+  for (const char* text : {"echo", "echo {}", "echo a{}b {1} {}", "echo \"{}\""}) {
+    CommandTemplate::Settings context;
+    context.context_replace = true;
+    CommandTemplate command({text}, context);
+    std::vector<std::string> args;
+    std::size_t size = command.size_without_arguments();
+    for (const char* arg : {"a", "b c", "it's", "$x"}) {
+      args.push_back(arg);
+      size += command.size_of_argument(arg);
+      CAPTURE(text);
+      CHECK(command.expand(args, 1, 1).size() <= size);
+    }
   }
 }

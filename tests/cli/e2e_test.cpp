@@ -116,7 +116,7 @@ TEST_CASE("exit status: 0 when all succeed, 1 when any fails, with one line per 
 TEST_CASE("usage errors and unreadable input: exit 2, one line, no job run") {
   std::remove("/tmp/pexec-ran");
   for (std::vector<std::string> args :
-       std::vector<std::vector<std::string>>{{"-j", "0", ":::", "touch /tmp/pexec-ran"},
+       std::vector<std::vector<std::string>>{{"-j", "many", ":::", "touch /tmp/pexec-ran"},
                                              {"--timeout", "soon", ":::", "touch /tmp/pexec-ran"},
                                              {"--bogus", ":::", "touch /tmp/pexec-ran"},
                                              {"-a", "/nonexistent/jobs.txt"},

@@ -67,7 +67,11 @@ struct PipeInput {
     close(fds[0]);
     if (fds[1] >= 0) close(fds[1]);
   }
-  JobListReader reader() { return JobListReader::from_files({"/proc/self/fd/" + std::to_string(fds[0])}, '\n'); }
+  JobListReader reader() {
+    std::vector<InputSource> sources;
+    sources.push_back(InputSource::from_file("/proc/self/fd/" + std::to_string(fds[0]), "\n"));
+    return JobListReader(std::move(sources), {}, InputRules{});
+  }
   void write_text(const std::string& text) {
     REQUIRE(::write(fds[1], text.data(), text.size()) == ssize_t(text.size()));
   }

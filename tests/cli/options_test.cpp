@@ -1,6 +1,12 @@
 // Option parsing: the fixed names, their checks and one-line errors.
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <vector>
 
 #include "options.hpp"
@@ -17,11 +23,12 @@ std::optional<Options> parse(std::vector<const char*> args) {
 TEST_CASE("a command, its arguments and ::: items are separated from pexec's options") {
   auto o = parse({"-j", "5", "--mode=process", "gzip", "-k", "file{}", "-j", "9", ":::", "a", "-b"});
   REQUIRE(o);
-  CHECK(*o->jobs == 5);
+  CHECK(o->jobs.workers(1) == 5);
   CHECK(o->mode == Mode::process);
   CHECK(o->command == std::vector<std::string>{"gzip", "-k", "file{}", "-j", "9"});
-  CHECK(o->command_template() == "gzip -k file{} -j 9");
-  CHECK(*o->items == std::vector<std::string>{"a", "-b"});
+  CHECK(o->command_template().text() == "gzip -k file{} -j 9");
+  REQUIRE(o->sources.size() == 1);
+  CHECK(*o->sources[0].items == std::vector<std::string>{"a", "-b"});
   auto dashed = parse({"-k", "--", "echo", "x"});
   CHECK(dashed->command == std::vector<std::string>{"echo", "x"});
   CHECK(dashed->keep_order);
@@ -31,12 +38,14 @@ TEST_CASE("defaults") {
   auto o = parse({});
   REQUIRE(o);
   CHECK(o->mode == Mode::thread);
-  CHECK_FALSE(o->jobs);
+  CHECK_FALSE(o->jobs.given());
   CHECK(o->return_when == pexec::ALL_COMPLETED);
   CHECK(o->grace == 1.0);
   CHECK(o->format == OutputFormat::text);
   CHECK(o->command.empty());
-  CHECK_FALSE(o->items);
+  REQUIRE(o->sources.size() == 1);  // standard input
+  CHECK(o->sources[0].path == "-");
+  CHECK(o->delimiter == "\n");
 }
 
 TEST_CASE("--return-when takes pexec's and Python's spellings in any case") {
@@ -48,8 +57,8 @@ TEST_CASE("--return-when takes pexec's and Python's spellings in any case") {
 }
 
 TEST_CASE("values are checked at the edge") {
-  CHECK_THROWS_AS(parse({"-j", "0"}), UsageError);
-  CHECK_THROWS_AS(parse({"-j", "many"}), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-j", "many"}), doctest::Contains("is not N, 0, +N, -N, N% or an existing FILE"),
+                       UsageError);
   CHECK_THROWS_WITH_AS(parse({"--timeout", "abc"}), doctest::Contains("not a number of seconds"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--timeout", "-1"}), doctest::Contains("more than 0 seconds"), UsageError);
   CHECK_THROWS_AS(parse({"--deadline", "0"}), UsageError);
@@ -59,27 +68,109 @@ TEST_CASE("values are checked at the edge") {
   CHECK_THROWS_AS(parse({"--no-such-option"}), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--max-tasks-per-child", "2"}), "--max-tasks-per-child needs --mode process", UsageError);
   CHECK(*parse({"--mode", "PROCESS", "--max-tasks-per-child", "2"})->max_tasks_per_child == 2);
-  CHECK_THROWS_AS(parse({"-a", "x", ":::", "y"}), UsageError);
 }
 
 TEST_CASE("the last of a repeated option wins") {
-  CHECK(*parse({"-j", "2", "--jobs", "7"})->jobs == 7);
+  CHECK(parse({"-j", "2", "--jobs", "7"})->jobs.workers(1) == 7);
   CHECK(*parse({"-t", "1", "-t", "2.5"})->timeout == 2.5);
 }
 
 TEST_CASE("-a takes one file, the next word starts the command") {
   auto o = parse({"-a", "list.txt", "gzip", "{}"});
-  CHECK(o->arg_files == std::vector<std::string>{"list.txt"});
+  REQUIRE(o->sources.size() == 1);
+  CHECK(o->sources[0].path == "list.txt");
   CHECK(o->command == std::vector<std::string>{"gzip", "{}"});
 }
 
 TEST_CASE("repeatable arg files, flags") {
   auto o =
       parse({"-a", "x", "--arg-file", "-", "-0", "--tag", "--dry-run", "--let-running-finish", "--format", "jsonl"});
-  CHECK(o->arg_files == std::vector<std::string>{"x", "-"});
-  CHECK(o->null_separated);
+  REQUIRE(o->sources.size() == 2);
+  CHECK(o->sources[0].path == "x");
+  CHECK(o->sources[1].path == "-");
+  CHECK(o->delimiter == std::string(1, '\0'));
   CHECK(o->tag);
   CHECK(o->dry_run);
   CHECK(o->let_running_finish);
   CHECK(o->format == OutputFormat::jsonl);
+}
+
+TEST_CASE("input sources: -a files first, then ::: and :::: in order, linked ones marked") {
+  auto o = parse({"-a", "f", "echo", ":::", "A", "B", ":::+", "1", "2", "::::", "g", "h", "::::+", "i"});
+  REQUIRE(o);
+  REQUIRE(o->sources.size() == 6);
+  CHECK(o->sources[0].path == "f");
+  CHECK(*o->sources[1].items == std::vector<std::string>{"A", "B"});
+  CHECK(*o->sources[2].items == std::vector<std::string>{"1", "2"});
+  CHECK(o->sources[2].linked);
+  CHECK(o->sources[3].path == "g");
+  CHECK(o->sources[4].path == "h");
+  CHECK_FALSE(o->sources[4].linked);
+  CHECK(o->sources[5].linked);
+  CHECK(o->command == std::vector<std::string>{"echo"});
+  CHECK(parse({"echo", ":::"})->sources[0].items->empty());
+  CHECK_THROWS_WITH_AS(parse({"echo", ":::+", "a"}), doctest::Contains("there is none"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-a", "-", "echo", "::::", "-"}), doctest::Contains("standard input"), UsageError);
+}
+
+TEST_CASE("delimiters, columns and items per job") {
+  CHECK(parse({"-d", "\\t"})->delimiter == "\t");
+  CHECK(parse({"-d", "\\x41;\\0"})->delimiter == std::string("A;\0", 3));
+  CHECK_THROWS_WITH_AS(parse({"-0", "-d", ","}), "give -0 or -d, not both", UsageError);
+  auto columns = parse({"--colsep", ",", "--trim", "rl", "--col-header", ":", "-r"});
+  CHECK(columns->input.column_separator == ",");
+  CHECK(*columns->input.trim == Trim::both);
+  CHECK(columns->template_settings.column_names);
+  CHECK(columns->input.skip_blank);
+  CHECK_THROWS_WITH_AS(parse({"--trim", "x"}), doctest::Contains("--trim"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--col-header", "1"}), doctest::Contains("--col-header"), UsageError);
+  CHECK(*parse({"-n", "3"})->input.max_args == 3);
+  auto none = parse({"-N", "0"});
+  CHECK(none->input.no_arguments);
+  auto x = parse({"-X"});
+  CHECK(x->input.fill_line);
+  CHECK(x->template_settings.context_replace);
+  auto xargs = parse({"--xargs", "-s", "100"});
+  CHECK(xargs->input.fill_line);
+  CHECK_FALSE(xargs->template_settings.context_replace);
+  CHECK(xargs->input.max_chars == 100);
+  auto lines = parse({"-L", "2"});
+  CHECK(lines->input.max_lines == 2);
+  CHECK(lines->template_settings.context_replace);
+  CHECK_THROWS_AS(parse({"-n", "2", "-N", "2"}), UsageError);
+  CHECK_THROWS_AS(parse({"-X", "--xargs"}), UsageError);
+}
+
+TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with pexec's spelling") {
+  CHECK_THROWS_WITH_AS(parse({"--halt", "now,fail=1", "echo"}), doctest::Contains("-w first-exception"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--joblog", "log", "echo"}), "--joblog is not supported yet", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--pipe", "wc"}), doctest::Contains("not on standard input"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-I", "{}", "echo"}), doctest::Contains("use {}"), UsageError);
+  CHECK(parse({"--xapply"})->input.link_all);  // GNU parallel's old name of --link
+  CHECK_THROWS_WITH_AS(parse({"-m", "echo"}), doctest::Contains("GNU parallel's -m is --xargs"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-S", "host", "echo"}), doctest::Contains("on this machine only"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--header", ":", "echo"}), doctest::Contains("--col-header"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"echo", "{= s/a/b/ =}"}), doctest::Contains("not supported"), UsageError);
+  CHECK(parse({"-P", "3", "--will-cite"})->jobs.workers(1) == 3);
+  // Only a word that names a program gets the hint about --.
+  CHECK_THROWS_WITH_AS(parse({"--no-such-option"}), "unknown option --no-such-option (see pexec --help)", UsageError);
+  std::string dir = "/tmp/pexec-options-" + std::to_string(::getpid());
+  REQUIRE(::mkdir(dir.c_str(), 0700) == 0);
+  std::string program = dir + "/-zap";
+  std::ofstream(program) << "#!/bin/sh\n";
+  REQUIRE(::chmod(program.c_str(), 0700) == 0);
+  std::string path = std::getenv("PATH");
+  ::setenv("PATH", (dir + ":" + path).c_str(), 1);
+  CHECK_THROWS_WITH_AS(parse({"-zap"}), "unknown option -zap (put -- before a command that starts with -)", UsageError);
+  ::setenv("PATH", path.c_str(), 1);
+  std::remove(program.c_str());
+  ::rmdir(dir.c_str());
+}
+
+TEST_CASE("URL options given to a run of shell jobs only are refused") {
+  CHECK_THROWS_WITH_AS(parse({"--method", "HEAD", "echo"}),
+                       "--method applies to URL jobs only, and a COMMAND makes every job a shell job", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--retries", "2", "--kind", "shell"}), doctest::Contains("not retried yet"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--kind", "url", "-n", "2"}), doctest::Contains("one item"), UsageError);
+  CHECK(parse({"--retries", "2"})->url.retries == 2);  // a list read from stdin may hold URLs
 }

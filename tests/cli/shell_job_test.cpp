@@ -14,7 +14,7 @@ using namespace pexec::cli;
 
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
-  return run_shell_job(JobSpec{1, line, JobKind::shell}, RunSettings{"", timeout, grace, {}}, 1, "test");
+  return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell}, RunSettings{timeout, grace, {}}, "test");
 }
 }  // namespace
 
@@ -94,11 +94,14 @@ TEST_CASE("commands run directly or through the shell give the same result") {
   CHECK(missing.err.to_string().find("not found") != std::string::npos);
 }
 
-TEST_CASE("items are substituted into the template with the slot") {
-  JobResult r =
-      run_shell_job(JobSpec{4, "dir/x.txt", JobKind::shell}, RunSettings{"echo {/.} {#} {%}", {}, 1.0, {}}, 3, "w");
-  CHECK(r.command == "echo x 4 3");
-  CHECK(r.out.to_string() == "x 4 3\n");
+TEST_CASE("the job's environment has PARALLEL_SEQ and PARALLEL_JOBSLOT, as GNU parallel sets them") {
+  ::setenv("PARALLEL_SEQ", "stale", 1);  // pexec's own is replaced, not doubled
+  JobResult r = run_shell_job(
+      JobSpec{4, 3, "x", "echo $PARALLEL_SEQ $PARALLEL_JOBSLOT; env | grep -c ^PARALLEL_SEQ=", JobKind::shell},
+      RunSettings{}, "w");
+  ::unsetenv("PARALLEL_SEQ");
+  CHECK(r.out.to_string() == "4 3\n1\n");
   CHECK(r.seq == 4);
+  CHECK(r.input == "x");
   CHECK(r.worker == "w");
 }
