@@ -77,6 +77,15 @@ std::string shell_quote(std::string_view text) {
   return quoted + "'";
 }
 
+std::string join_words(const std::vector<std::string>& words) {
+  std::string joined;
+  for (std::size_t i = 0; i < words.size(); ++i) {
+    if (i > 0) joined += ' ';
+    joined += words[i];
+  }
+  return joined;
+}
+
 std::string quote_for(QuoteContext context, std::string_view text) {
   std::string quoted;
   switch (context) {
@@ -231,12 +240,9 @@ std::string CommandTemplate::value_of(const Piece& piece, const std::vector<std:
     }
     case What::all_args: {
       replaced = true;
-      std::string joined;
-      for (const std::string& arg : args) {
-        if (!joined.empty()) joined += ' ';
-        joined += quoted(arg, piece.modifier);
-      }
-      return joined;
+      std::vector<std::string> words;
+      for (const std::string& arg : args) words.push_back(quoted(arg, piece.modifier));
+      return join_words(words);
     }
   }
   return {};
@@ -244,11 +250,7 @@ std::string CommandTemplate::value_of(const Piece& piece, const std::vector<std:
 
 std::string CommandTemplate::expand(const std::vector<std::string>& args, std::uint64_t seq, int slot,
                                     const std::vector<std::string>& column_names) const {
-  if (empty()) {  // the arguments are the command line
-    std::string line;
-    for (const std::string& arg : args) line += (line.empty() ? "" : " ") + arg;
-    return line;
-  }
+  if (empty()) return join_words(args);  // the arguments are the command line
   std::string line;
   bool replaced = false;
   for (std::size_t i = 0; i < pieces_.size();) {

@@ -14,6 +14,9 @@ namespace pexec::cli {
 /// Quotes `text` for /bin/sh so that it is always exactly one literal word.
 std::string shell_quote(std::string_view text);
 
+/// `words` joined by a space; an empty word still counts ("a", "" gives "a ").
+std::string join_words(const std::vector<std::string>& words);
+
 /// Where a replacement string stands in COMMAND: outside quotes, inside '...' or inside "...".
 enum class QuoteContext { unquoted, single_quoted, double_quoted };
 

@@ -104,7 +104,7 @@ JobSpec Engine::make_job(const JobArgs& args, const JobListReader& reader, int s
   JobSpec spec;
   spec.seq = next_seq_++;
   spec.slot = slot;
-  for (const std::string& arg : args) spec.input += (spec.input.empty() ? "" : " ") + arg;
+  spec.input = join_words(args);
   if (std::optional<std::string> url = options_.url_in(spec.input)) {
     spec.kind = JobKind::url;
     spec.input = std::move(*url);

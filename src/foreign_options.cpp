@@ -11,7 +11,7 @@ namespace pexec::cli {
 namespace {
 
 struct ForeignOption {
-  std::string_view names;  // space-separated spellings, as GNU parallel or xargs take them
+  std::string_view names;    // space-separated spellings, as GNU parallel or xargs take them
   std::string_view instead;  // pexec's spelling, or why there is none
 };
 
@@ -43,7 +43,8 @@ constexpr std::array<ForeignOption, 28> kForeignOptions = {{
     {"-v --verbose", "is not supported: --dry-run prints the commands, --format jsonl reports each one"},
     {"-m", "is --xargs in pexec (-m is --mode)"},
     {"-P --max-procs", "is -j in pexec"},
-    {"--csv --shuf --tty --open-tty -o --keep-order-line --shebang --shebang-wrap --sqlmaster --sqlworker --sqlandworker",
+    {"--csv --shuf --tty --open-tty -o --keep-order-line --shebang --shebang-wrap --sqlmaster --sqlworker "
+     "--sqlandworker",
      kNotYet},
     {"--termseq --timeout-percent", kNotYet},
     {"-p --interactive", "is not supported: pexec never asks before running a job"},

@@ -55,7 +55,9 @@ int print_jobs(JobListReader& reader, const Options& options, int slots) {
     int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(slots)) + 1;
     std::string line;
     if (options.shellquote) {
-      for (const std::string& arg : *args) line += (line.empty() ? "" : " ") + shell_quote(arg);
+      std::vector<std::string> quoted;
+      for (const std::string& arg : *args) quoted.push_back(shell_quote(arg));
+      line = join_words(quoted);
     } else {
       line = command.expand(*args, seq, slot, reader.column_names());
       if (std::optional<std::string> url = options.url_in(line))

@@ -1,6 +1,9 @@
 // Substitution and quoting: an item is always one literal word, never shell syntax.
 #include <doctest/doctest.h>
 
+#include <cstdio>
+#include <random>
+
 #include "command_template.hpp"
 
 using namespace pexec::cli;
@@ -110,5 +113,59 @@ TEST_CASE("an argument's size is an upper bound of what it adds to the line") {
       CAPTURE(text);
       CHECK(command.expand(args, 1, 1).size() <= size);
     }
+  }
+}
+
+TEST_CASE("fuzz: whatever the arguments hold, /bin/sh gets each one as one literal word") {
+  std::mt19937 random(1202);
+  const std::string alphabet = "ab '\"$`\\;|&(){}*?~#!\n\t%-=";
+  auto word = [&] {
+    std::string text;
+    std::size_t length = random() % 7;
+    for (std::size_t i = 0; i < length; ++i) text += alphabet[random() % alphabet.size()];
+    return text;
+  };
+  struct Shape {
+    const char* command;
+    bool context_replace;
+    // The words printf gets, from the arguments.
+    std::vector<std::string> (*words)(const std::vector<std::string>&);
+  };
+  const std::vector<Shape> shapes = {
+      {"printf '<%s>\\n' {}", false, [](const std::vector<std::string>& a) { return a; }},
+      {"printf '<%s>\\n' \"{}\"", false,
+       [](const std::vector<std::string>& a) {
+         std::string text;
+         for (std::size_t i = 0; i < a.size(); ++i) text += (i ? " " : "") + a[i];
+         return std::vector<std::string>{text};
+       }},
+      {"printf '<%s>\\n' 'x{1}' {-1}", false,
+       [](const std::vector<std::string>& a) {
+         return std::vector<std::string>{"x" + a.front(), a.back()};
+       }},
+      {"printf '<%s>\\n' \"y{}\"", true,
+       [](const std::vector<std::string>& a) {
+         std::vector<std::string> words;
+         for (const std::string& arg : a) words.push_back("y" + arg);
+         return words;
+       }},
+  };
+  for (int round = 0; round < 160; ++round) {
+    const Shape& shape = shapes[static_cast<std::size_t>(round) % shapes.size()];
+    std::vector<std::string> args(1 + random() % 3);
+    for (std::string& arg : args) arg = word();
+    CommandTemplate::Settings settings;
+    settings.context_replace = shape.context_replace;
+    std::string line = CommandTemplate({shape.command}, settings).expand(args, 1, 1);
+    std::string expected;
+    for (const std::string& w : shape.words(args)) expected += "<" + w + ">\n";
+    CAPTURE(line);
+    FILE* shell = popen(("/bin/sh -c " + shell_quote(line)).c_str(), "r");
+    REQUIRE(shell);
+    std::string output;
+    char buffer[4096];
+    while (std::size_t n = fread(buffer, 1, sizeof buffer, shell)) output.append(buffer, n);
+    CHECK(pclose(shell) == 0);
+    CHECK(output == expected);
   }
 }
