@@ -283,7 +283,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.prefix_command();  // the first positional starts COMMAND; the rest is passed through
   app.set_version_flag("--version", kVersion);
   app.footer(
-      "Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM... | :::: FILE...]...\n"
+      "Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM... | :::+ ITEM... | :::: FILE... | ::::+ FILE...]...\n"
       "See pexec(1) for the details.");
   auto last = CLI::MultiOptionPolicy::TakeLast;
   // Input.
@@ -299,6 +299,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->type_name("REGEX")
       ->multi_option_policy(last);
   app.add_option("--trim", raw.trim, "Trim white space of columns: n, l, r, lr (default lr with --colsep)")
+      ->type_name("n|l|r|lr")
       ->multi_option_policy(last);
   app.add_option("--col-header", options.input.header, "The first line names the columns: {name} (: or a REGEX)")
       ->type_name("REGEX")
@@ -308,6 +309,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000000))
       ->multi_option_policy(last);
   app.add_option("-N,--max-replace-args", raw.exact_args, "N items per job as {1}..{N} (0: none on the line)")
+      ->type_name("N")
       ->check(CLI::Range(0, 1000000))
       ->multi_option_policy(last);
   app.add_flag("-X", options.template_settings.context_replace,
@@ -317,12 +319,15 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000000))
       ->multi_option_policy(last);
   app.add_option("-s,--max-chars", raw.max_chars, "Command lines of at most N bytes (default 131071)")
+      ->type_name("N")
       ->check(CLI::Range(16, 100000000))
       ->multi_option_policy(last);
   app.add_flag("-q,--quote", options.template_settings.quote_words, "Quote COMMAND's words: no shell syntax in them");
   app.add_flag("--shellquote", options.shellquote, "Print each item quoted for the shell, run nothing");
   // Running.
-  app.add_option("-m,--mode", raw.mode, "Run jobs from a thread pool or a process pool")->multi_option_policy(last);
+  app.add_option("-m,--mode", raw.mode, "Run jobs from a thread pool or a process pool")
+      ->type_name("thread|process")
+      ->multi_option_policy(last);
   app.add_option("-j,--jobs,-P,--max-procs", raw.jobs, "Jobs at once: N, 0 (many), +N/-N (CPU threads +/- N), N%, FILE")
       ->type_name("N")
       ->multi_option_policy(last);

@@ -306,29 +306,42 @@ TEST_CASE("--max-tasks-per-child replaces process workers") {
   CHECK(workers[3] != workers[4]);
 }
 
-TEST_CASE("the manual's EXAMPLES run as written") {
+TEST_CASE("the manual's EXAMPLES run as written, and print what the manual says") {
   std::ifstream page(PEXEC_MANUAL);
   std::string line, block;
-  std::vector<std::string> blocks;
-  bool in_examples = false, in_block = false;
+  struct Example {
+    std::string script;
+    std::optional<std::string> prints;  // the block after "prints:", if any
+  };
+  std::vector<Example> examples;
+  bool in_examples = false, in_block = false, output_next = false;
   while (std::getline(page, line)) {
     if (line.starts_with(".SH")) in_examples = line == ".SH EXAMPLES";
     if (!in_examples) continue;
+    if (line == "prints:") output_next = true;
     if (line == ".nf") {
       in_block = true;
       block.clear();
     } else if (line == ".fi") {
       in_block = false;
-      blocks.push_back(block);
+      if (output_next && !examples.empty())
+        examples.back().prints = block;
+      else
+        examples.push_back({block, std::nullopt});
+      output_next = false;
     } else if (in_block) {
-      // roff escapes used in the page: \- is "-", \e is "\".
+      // roff escapes used in the page: \- is "-", \e is "\", \(aq and \(dq are quotes.
       for (std::size_t i = 0; i < line.size(); ++i) {
-        if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '-') {
+        std::string_view rest = std::string_view(line).substr(i);
+        if (rest.starts_with("\\-")) {
           block += '-';
           ++i;
-        } else if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == 'e') {
+        } else if (rest.starts_with("\\e")) {
           block += '\\';
           ++i;
+        } else if (rest.starts_with("\\(aq") || rest.starts_with("\\(dq")) {
+          block += rest[2] == 'a' ? '\'' : '"';
+          i += 3;
         } else {
           block += line[i];
         }
@@ -336,18 +349,24 @@ TEST_CASE("the manual's EXAMPLES run as written") {
       block += '\n';
     }
   }
-  REQUIRE(blocks.size() >= 5);
+  REQUIRE(examples.size() >= 10);
   char dir[] = "/tmp/pexec-man-XXXXXX";
   REQUIRE(mkdtemp(dir));
   std::string bin_dir = std::string(PEXEC_BINARY).substr(0, std::string(PEXEC_BINARY).rfind('/'));
-  for (const std::string& example : blocks) {
-    CAPTURE(example);
+  for (const Example& example : examples) {
+    CAPTURE(example.script);
     std::string script_path = std::string(dir) + "/example.sh";
-    std::ofstream(script_path) << "cd " << dir << " && PATH=" << bin_dir << ":$PATH && set -e\n" << example;
-    int status = std::system(("sh " + script_path + " > /dev/null 2>&1").c_str());
+    std::string output_path = std::string(dir) + "/example.out";
+    std::ofstream(script_path) << "cd " << dir << " && PATH=" << bin_dir << ":$PATH && set -e\n" << example.script;
+    int status = std::system(("sh " + script_path + " > " + output_path + " 2>/dev/null").c_str());
     // Examples may show failing jobs (exit 1); a usage error (2) or a missing command (127) is a bug.
     int code = WEXITSTATUS(status);
     CHECK((code == 0 || code == 1));
+    if (example.prints) {
+      std::ifstream output(output_path);
+      std::string printed((std::istreambuf_iterator<char>(output)), std::istreambuf_iterator<char>());
+      CHECK(printed == *example.prints);
+    }
   }
   CHECK(access((std::string(dir) + "/file1.gz").c_str(), F_OK) == 0);
   std::system(("rm -rf " + std::string(dir)).c_str());
