@@ -116,8 +116,9 @@ int main(int argc, char** argv) {
   try {
     int slots = options->jobs.workers(default_workers(options->mode));
     if (options->dry_run || options->shellquote) {  // runs nothing: signals keep their default effect
-      JobListReader reader = open_job_list(*options, options->jobs.current(slots));
-      return print_jobs(reader, *options, slots);
+      int now = options->jobs.current(slots);
+      JobListReader reader = open_job_list(*options, now);
+      return print_jobs(reader, *options, now);
     }
     // Signals are taken by the engine's loop from a signalfd: blocked here, before any thread
     // starts, so that every thread inherits the mask.
