@@ -196,11 +196,11 @@ std::optional<JobArgs> JobListReader::compose_record() {
 std::optional<JobArgs> JobListReader::next_record() {
   while (!combinations_ended_) {
     if (!whole_read_) {
-      if (stopped_ && !read_whole_sources()) {  // jobs come only from sources read whole
-        combinations_ended_ = true;
+      // Jobs come only from sources read to their real end, not to where a stop cut them.
+      if (stopped_ || !read_whole_sources()) {
+        if (stopped_) combinations_ended_ = true;
         return std::nullopt;
       }
-      if (!read_whole_sources()) return std::nullopt;
       whole_read_ = true;
     }
     if (first_group_lazy_ && !lazy_row_ready_) {

@@ -306,6 +306,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_flag("-r,--no-run-if-empty", options.input.skip_blank, "No job for items that are only white space");
   app.add_option("-n,--max-args", raw.max_args, "Up to N items per job")
+      ->type_name("N")
       ->check(CLI::Range(1, 1000000))
       ->multi_option_policy(last);
   app.add_option("-N,--max-replace-args", raw.exact_args, "N items per job as {1}..{N} (0: none on the line)")
@@ -316,6 +317,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
                "As many items per job as fit, repeating the word around {} for each");
   app.add_flag("--xargs", raw.xargs, "As many items per job as fit, {} being all of them");
   app.add_option("-L,--max-lines", raw.max_lines, "Up to N lines per job (as -X)")
+      ->type_name("N")
       ->check(CLI::Range(1, 1000000))
       ->multi_option_policy(last);
   app.add_option("-s,--max-chars", raw.max_chars, "Command lines of at most N bytes (default 131071)")

@@ -213,3 +213,24 @@ TEST_CASE("a signal stops the run, each further one raises the stop level") {
   CHECK(reporter.lines == std::vector<std::string>{"2 cancelled", "1 killed"});
   CHECK(engine.finish() == 128 + SIGUSR1);
 }
+
+TEST_CASE("the engine makes each command line, in the lowest free slot") {
+  Options options;
+  options.command = {"echo", "{%}", "{#}", "{}"};
+  EngineUnderTest run(options, 3);
+  auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
+  JobListReader reader = JobListReader::from_items({"a", "b", "c", "d b", "e"});
+  run.run_until_submitted(reader, 3);
+  CHECK(executor.submitted[0].command == "echo 1 1 a");
+  CHECK(executor.submitted[2].command == "echo 3 3 c");
+  executor.finish(1, JobStatus::ok);  // slot 2 is free again
+  engine.wait_for_events(reader);
+  run.run_until_submitted(reader, 4);
+  CHECK(executor.submitted[3].slot == 2);
+  CHECK(executor.submitted[3].command == "echo 2 4 'd b'");
+  CHECK(executor.submitted[3].input == "d b");
+  executor.finish(0, JobStatus::ok);
+  engine.wait_for_events(reader);
+  run.run_until_submitted(reader, 5);
+  CHECK(executor.submitted[4].slot == 1);
+}
