@@ -22,6 +22,7 @@ constexpr double kNoLimitSeconds = 1e9;
 CLI::Validator seconds(bool allow_zero) {
   return CLI::Validator(
       [allow_zero](std::string& text) -> std::string {
+        if (text.ends_with('%')) return "a percentage (GNU parallel's --timeout N%) is not supported: give SECONDS";
         try {
           std::size_t used = 0;
           double value = std::stod(text, &used);
@@ -254,12 +255,21 @@ void check_url_options(Options& options, const CLI::App& app) {
   }
   std::transform(options.url.method.begin(), options.url.method.end(), options.url.method.begin(),
                  [](unsigned char c) { return std::toupper(c); });
-  bool shell_only = !options.command.empty() || options.kind == KindChoice::shell;
+  // Why no job of this run can be a URL job, if that is known before reading any input.
+  std::string shell_only;
+  if (!options.command.empty()) {
+    shell_only = "a COMMAND makes every job a shell job";
+  } else if (options.kind == KindChoice::shell) {
+    shell_only = "--kind shell makes every job a shell job";
+  } else if (options.kind == KindChoice::automatic && options.sources.front().items &&
+             std::none_of(options.sources.front().items->begin(), options.sources.front().items->end(),
+                          [](const std::string& item) { return is_url(item); })) {
+    shell_only = "no ::: item is a URL";  // a job's line starts with an item of the first source
+  }
   for (const char* name :
        {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes", "--retries"}) {
-    if (shell_only && app.count(name) > 0) {
-      throw UsageError(std::string(name) + " applies to URL jobs only, and " +
-                       (options.command.empty() ? "--kind shell" : "a COMMAND") + " makes every job a shell job" +
+    if (!shell_only.empty() && app.count(name) > 0) {
+      throw UsageError(std::string(name) + " applies to URL jobs only, and " + shell_only +
                        (std::string(name) == "--retries" ? " (shell jobs are not retried yet)" : ""));
     }
   }

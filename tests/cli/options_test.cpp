@@ -172,5 +172,9 @@ TEST_CASE("URL options given to a run of shell jobs only are refused") {
                        "--method applies to URL jobs only, and a COMMAND makes every job a shell job", UsageError);
   CHECK_THROWS_WITH_AS(parse({"--retries", "2", "--kind", "shell"}), doctest::Contains("not retried yet"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--kind", "url", "-n", "2"}), doctest::Contains("one item"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--output-dir", "/tmp", ":::", "echo a"}), doctest::Contains("no ::: item is a URL"),
+                       UsageError);
   CHECK(parse({"--retries", "2"})->url.retries == 2);  // a list read from stdin may hold URLs
+  CHECK(parse({"--retries", "2", ":::", "http://127.0.0.1/"})->url.retries == 2);
+  CHECK_THROWS_WITH_AS(parse({"-t", "200%"}), doctest::Contains("percentage"), UsageError);
 }
