@@ -24,6 +24,8 @@ class JobSlots {
   bool given() const { return form_ != Form::pool_default; }
   /// Whether the count comes from a file, read again as jobs finish.
   bool from_file() const { return form_ == Form::file; }
+  /// Whether -j asks for the most pexec can run (-j 0, -j FILE): then fewer is no news.
+  bool asks_for_most() const { return form_ == Form::as_many || form_ == Form::file; }
   /// How many workers the pool needs: `pool_default` when -j was not given, the ceiling for
   /// -j 0 and -j FILE.
   int workers(int pool_default) const;

@@ -127,9 +127,7 @@ int main(int argc, char** argv) {
     for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-    // -j 0 and -j FILE ask for the most pexec can run: fewer for want of fds is no news.
-    bool quiet = options->jobs.workers(0) == JobSlots::kMost;
-    int workers = fit_workers_to_fd_limit(slots, options->mode, quiet);
+    int workers = fit_workers_to_fd_limit(slots, options->mode, options->jobs.asks_for_most());
     JobListReader reader = open_job_list(*options, std::min(workers, options->jobs.current(workers)));
     auto executor = make_job_executor(*options, workers);
     std::unique_ptr<Reporter> reporter;
