@@ -281,7 +281,10 @@ std::string CommandTemplate::expand(const std::vector<std::string>& args, std::u
     i = word_end;
   }
   if (!replaced) {
-    for (const std::string& arg : args) line += " " + shell_quote(arg);
+    for (const std::string& arg : args) {
+      line += ' ';
+      line += shell_quote(arg);
+    }
   }
   return line;
 }
