@@ -64,7 +64,6 @@ std::optional<std::string> foreign_option_message(const std::string& word) {
   std::string_view name = word;
   name = name.substr(0, name.find('='));
   for (const ForeignOption& option : kForeignOptions) {
-    if (option.instead.empty()) continue;
     std::string_view names = option.names;
     while (!names.empty()) {
       std::size_t space = names.find(' ');

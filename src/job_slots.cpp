@@ -39,8 +39,7 @@ std::optional<JobSlots> JobSlots::parse_count(const std::string& text) {
 }
 
 JobSlots JobSlots::parse(const std::string& text) {
-  std::string trimmed = text;
-  if (auto slots = parse_count(trimmed)) {
+  if (auto slots = parse_count(text)) {
     if (slots->form_ == Form::count && slots->value_ > 100000) throw std::invalid_argument("at most 100000");
     return *slots;
   }

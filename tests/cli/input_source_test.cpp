@@ -11,18 +11,11 @@
 #include <vector>
 
 #include "input_source.hpp"
+#include "temp_file.hpp"
 
 using namespace pexec::cli;
 
 namespace {
-std::string temp_file(const std::string& content) {
-  char path[] = "/tmp/pexec-list-XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-  close(fd);
-  return path;
-}
 /// next(), waiting for the source's fd as the engine would.
 std::optional<std::string> next_blocking(InputSource& source) {
   while (true) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "job_list_reader.hpp"
+#include "temp_file.hpp"
 
 using namespace pexec::cli;
 
@@ -36,15 +37,6 @@ std::vector<std::string> jobs_of(JobListReader reader) {
 }
 
 using Jobs = std::vector<std::string>;
-
-std::string temp_file(const std::string& content) {
-  char path[] = "/tmp/pexec-sources-XXXXXX";
-  int fd = mkstemp(path);
-  REQUIRE(fd >= 0);
-  REQUIRE(write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size()));
-  close(fd);
-  return path;
-}
 
 std::vector<std::string> numbers(int from, int to) {
   std::vector<std::string> words;
