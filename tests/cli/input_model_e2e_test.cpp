@@ -153,6 +153,16 @@ TEST_CASE("each refused idiom exits 2 with its one-line message, and runs nothin
   CHECK(perl.err == "pexec: perl expressions ({= ... =}) are not supported: use {} and its forms (see pexec(1))\n");
 }
 
+TEST_CASE("pexec's own spellings: -s bounds the line, -P is -j, --will-cite and --xapply are accepted") {
+  // "echo aaaa bbbb" is 14 bytes: a third item would pass 16.
+  CHECK(run_pexec({"-j", "1", "-k", "-s", "16", "-X", "echo", ":::", "aaaa", "bbbb", "cccc"}).out ==
+        "aaaa bbbb\ncccc\n");
+  CHECK(run_pexec({"-P", "1", "--will-cite", "-k", "echo", "{%}", ":::", "a", "b"}).out == "1\n1\n");
+  CHECK(run_pexec({"-k", "--xapply", "--trim", "r", "--colsep", ",", "echo", "[{1}]", "{2}", "{3}", ":::", " a ,b",
+                   ":::", "1"})
+            .out == "[ a] b 1\n");
+}
+
 TEST_CASE("-j forms: 0, +N, N%, and a FILE read again as jobs finish") {
   CHECK(run_pexec({"-j", "0", "-k", "echo", ":::", "a", "b"}).out == "a\nb\n");
   CHECK(run_pexec({"-j", "+1", "-k", "echo", ":::", "a"}).out == "a\n");
