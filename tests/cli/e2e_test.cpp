@@ -137,7 +137,7 @@ TEST_CASE("--return-when first-completed stops the others after the first job fi
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     auto r = run_pexec(with_mode(mode, {"-j", "3", "--format", "jsonl", "-w", "first-completed", ":::", "sleep 93.1",
-                                        "echo quick", "sleep 93.1"}));
+                                        "sleep 0.3; echo quick", "sleep 93.1"}));
     CHECK(r.status == 0);
     auto lines = parse_json_lines(r.out);
     REQUIRE(lines.size() == 3);

@@ -205,7 +205,7 @@ TEST_CASE("--deadline stops fetches: exit 124") {
   HttpTestServer server;
   for (const auto& mode : kModes) {
     CAPTURE(mode);
-    auto r = run_pexec({"--mode", mode, "--deadline", "0.5", ":::", server.url("/slow"), server.url("/ok")});
+    auto r = run_pexec({"--mode", mode, "--deadline", "2.5", ":::", server.url("/slow"), server.url("/ok")});
     CHECK(r.status == 124);
     CHECK(r.err.find("pexec: 1 (of 2) jobs unfinished") != std::string::npos);
   }
