@@ -511,12 +511,13 @@ TEST_CASE("fault 8: a process worker killed by someone else leaves no job behind
 }
 
 TEST_CASE("fault 8: a stopped (SIGSTOP) process worker does not hold the deadline, and leaves no job behind") {
-  PexecProcess pexec({"--mode", "process", "-j", "2", "--deadline", "1", ":::", "sleep 97.3", "sleep 97.31"});
+  // The deadline leaves time for the workers to start under ASan before they are stopped.
+  PexecProcess pexec({"--mode", "process", "-j", "2", "--deadline", "4", ":::", "sleep 97.3", "sleep 97.31"});
   REQUIRE(wait_until("test $(pgrep -fc '^sleep 97.3') -eq 2", 10));
   auto start = std::chrono::steady_clock::now();
   REQUIRE(std::system("for p in $(pgrep -f '^sleep 97.3'); do kill -STOP $(ps -o ppid= -p $p); done") == 0);
   CHECK(pexec.wait(20) == 124);
-  CHECK(seconds_since(start) < 6);  // the deadline, --grace 1, and one second more
+  CHECK(seconds_since(start) < 9);  // the deadline, --grace 1, and one second more
   CHECK_FALSE(process_alive("sleep 97.3"));
   CHECK(pexec.err.find("pexec: 2 (of 2) jobs unfinished") != std::string::npos);
 }
