@@ -206,7 +206,8 @@ void CommandTemplate::parse() {
 std::string CommandTemplate::value_of(const Piece& piece, const std::vector<std::string>& args, std::uint64_t seq,
                                       int slot, const std::vector<std::string>& column_names, bool& replaced) const {
   auto quoted = [&](std::string_view arg, Modifier modifier) {
-    return quote_for(piece.context, apply_modifier(modifier, arg));
+    return settings_.plain_text ? apply_modifier(modifier, arg)
+                                : quote_for(piece.context, apply_modifier(modifier, arg));
   };
   switch (piece.what) {
     case What::literal:
@@ -280,7 +281,7 @@ std::string CommandTemplate::expand(const std::vector<std::string>& args, std::u
     replaced = true;
     i = word_end;
   }
-  if (!replaced) {
+  if (!replaced && !settings_.plain_text) {
     for (const std::string& arg : args) {
       line += ' ';
       line += shell_quote(arg);

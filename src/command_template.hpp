@@ -36,6 +36,7 @@ class CommandTemplate {
     bool quote_words = false;      // -q: each COMMAND word reaches the program literally
     bool context_replace = false;  // -X: a word holding {} is repeated for each argument
     bool column_names = false;     // --col-header: {name} is a replacement string
+    bool plain_text = false;       // --tagstring: values as they are, nothing quoted or appended
   };
 
   /// `words` are COMMAND and its ARGs; none: each job's one argument is its command line.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <system_error>
 
@@ -24,13 +25,30 @@ StopLevel next_level(StopLevel level) {
   return level == StopLevel::killing ? level : static_cast<StopLevel>(static_cast<int>(level) + 1);
 }
 
+bool is_failure(JobStatus status) {
+  return status == JobStatus::failed || status == JobStatus::timeout || status == JobStatus::error;
+}
+
+CommandTemplate make_tag_template(const Options& options) {
+  if (options.tagstring.empty()) return CommandTemplate();
+  CommandTemplate::Settings settings = options.template_settings;
+  settings.plain_text = true;
+  settings.context_replace = false;
+  settings.quote_words = false;
+  return CommandTemplate({options.tagstring}, settings);
+}
+
 }  // namespace
 
-Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals)
+Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals,
+               std::vector<Record> records, const JobLogHistory* history)
     : options_(options),
       executor_(executor),
       reporter_(reporter),
+      records_(std::move(records)),
+      history_(history),
       command_template_(options.command_template()),
+      tag_template_(make_tag_template(options)),
       workers_(static_cast<std::size_t>(std::max(1, executor.workers()))),
       slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
@@ -58,18 +76,32 @@ bool Engine::advance(JobListReader& reader) {
     if (options_.deadline) deadline_ = steady_after(*options_.deadline);
   }
   start_jobs(reader);
-  if (level_ >= StopLevel::draining) cancel_held_items(reader);
+  if (level_ >= StopLevel::draining) {
+    cancel_held_items(reader);
+    give_up_retries();
+  }
   executor_.flush();
   flush_reports();
-  return !((input_ended_ || level_ >= StopLevel::draining) && in_flight_.empty());
+  return !((input_ended_ || level_ >= StopLevel::draining) && in_flight_.empty() && retries_.empty());
 }
 
 int Engine::finish() {
   flush_reports();
+  for (const Record& record : records_) {
+    if (int error = record.reporter->close(); error && record_error_.empty()) {
+      record_error_ = record.name + ": " + std::strerror(error);
+      stop_reason_ = std::max(stop_reason_, StopReason::output_error);
+    }
+  }
   if (input_error_) detail::write_all(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
   if (stop_reason_ == StopReason::output_error) {
-    detail::write_all(STDERR_FILENO,
-                      std::string("pexec: write error on standard output: ") + std::strerror(output_errno_) + "\n");
+    detail::write_all(STDERR_FILENO, !record_error_.empty() ? "pexec: cannot write " + record_error_ + "\n"
+                                                            : std::string("pexec: write error on standard output: ") +
+                                                                  std::strerror(output_errno_) + "\n");
+  }
+  if (counts_.failed > 0) {
+    detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(counts_.failed) + " of " + std::to_string(jobs_read_) +
+                                         (jobs_read_ == 1 ? " job failed\n" : " jobs failed\n"));
   }
   if (stop_reason_ == StopReason::deadline) {
     detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) +
@@ -80,7 +112,10 @@ int Engine::finish() {
 
 void Engine::start_jobs(JobListReader& reader) {
   input_wanted_ = false;
-  while (level_ == StopLevel::running && !input_ended_ && in_flight_.size() < slots_) {
+  start_delayed_ = false;
+  if (level_ != StopLevel::running) return;
+  start_due_retries(reader);
+  while (!input_ended_ && may_start()) {
     if (options_.keep_order && next_seq_ - next_to_report_ >= keep_order_window_) break;
     std::optional<JobArgs> args;
     try {
@@ -96,14 +131,24 @@ void Engine::start_jobs(JobListReader& reader) {
         input_wanted_ = true;
       break;
     }
-    submit(*args, reader);
+    take(*args, reader);
   }
 }
 
-JobSpec Engine::make_job(const JobArgs& args, const JobListReader& reader, int slot) {
+bool Engine::may_start() {
+  if (level_ != StopLevel::running || in_flight_.size() >= slots_) return false;
+  if (next_start_ && Clock::now() < *next_start_) {
+    start_delayed_ = true;
+    return false;
+  }
+  return true;
+}
+
+JobSpec Engine::make_job(const JobArgs& args, std::uint64_t seq, int attempt, const JobListReader& reader, int slot) {
   JobSpec spec;
-  spec.seq = next_seq_++;
+  spec.seq = seq;
   spec.slot = slot;
+  spec.attempt = attempt;
   spec.input = join_words(args);
   if (std::optional<std::string> url = options_.url_in(spec.input)) {
     spec.kind = JobKind::url;
@@ -111,23 +156,34 @@ JobSpec Engine::make_job(const JobArgs& args, const JobListReader& reader, int s
   } else {
     spec.command = command_template_.expand(args, spec.seq, slot, reader.column_names());
   }
+  if (!tag_template_.empty()) spec.tag = tag_template_.expand(args, spec.seq, slot, reader.column_names());
   return spec;
 }
 
-void Engine::submit(const JobArgs& args, const JobListReader& reader) {
+void Engine::take(const JobArgs& args, const JobListReader& reader) {
+  std::uint64_t seq = next_seq_++;
+  if (history_ && history_->skips(seq, options_.resume)) {
+    if (options_.keep_order) report(seq, std::nullopt);
+    return;
+  }
   ++jobs_read_;
   if (level_ != StopLevel::running) {
-    handle(unstarted_result(make_job(args, reader, 0), JobStatus::cancelled));
+    handle(unstarted_result(make_job(args, seq, 1, reader, 0), JobStatus::cancelled));
     return;
   }
   // The lowest slot free ({%}); one is, since no more jobs run than there are workers.
   int slot = free_slots_.top();
   free_slots_.pop();
-  JobSpec spec = make_job(args, reader, slot);
+  submit(make_job(args, seq, 1, reader, slot), options_.retries > 1 ? args : JobArgs{});
+}
+
+void Engine::submit(JobSpec spec, JobArgs args) {
+  if (options_.delay) next_start_ = steady_after(*options_.delay);
+  int slot = spec.slot;
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
-    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), future}).first->second;
+    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future}).first->second;
     // Submitted to a free worker, the job starts now: the margin covers the report's way back.
     if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {
@@ -145,11 +201,44 @@ void Engine::submit(const JobArgs& args, const JobListReader& reader) {
   }
 }
 
+bool Engine::retry_later(InFlight& job, JobResult& result) {
+  if (!is_failure(result.status) || !result.retryable || result.attempts >= options_.retries) return false;
+  if (level_ != StopLevel::running) return false;
+  // --retry-delay before the 2nd run, doubling for each later one (at most a minute, unless
+  // --retry-delay asks for more); a server's Retry-After wins.
+  double wait = options_.retry_delay * std::pow(2.0, result.attempts - 1);
+  wait = std::min(wait, std::max(60.0, options_.retry_delay));
+  if (result.retry_after) wait = std::min(*result.retry_after, std::max(60.0, options_.retry_delay));
+  for (const Record& record : records_) record.reporter->report_retried(result);
+  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result)});
+  return true;
+}
+
+void Engine::start_due_retries(const JobListReader& reader) {
+  auto now = Clock::now();
+  while (!retries_.empty() && retries_.begin()->first <= now && may_start()) {
+    Retry retry = std::move(retries_.begin()->second);
+    retries_.erase(retries_.begin());
+    int slot = free_slots_.top();
+    free_slots_.pop();
+    JobSpec spec = make_job(retry.args, retry.last.seq, retry.last.attempts + 1, reader, slot);
+    submit(std::move(spec), std::move(retry.args));
+  }
+}
+
+void Engine::give_up_retries() {
+  while (!retries_.empty()) {
+    JobResult last = std::move(retries_.begin()->second.last);
+    retries_.erase(retries_.begin());
+    handle(std::move(last));
+  }
+}
+
 void Engine::cancel_held_items(JobListReader& reader) {
   // Only what is already in memory: nothing more is read once the run stops.
   reader.stop_reading();
   try {
-    while (std::optional<JobArgs> args = reader.next()) submit(*args, reader);
+    while (std::optional<JobArgs> args = reader.next()) take(*args, reader);
   } catch (const InputError& e) {
     take_input_error(e);
   }
@@ -164,6 +253,13 @@ void Engine::take_input_error(const InputError& e) {
 std::optional<Clock::time_point> Engine::next_timer() const {
   std::optional<Clock::time_point> next;
   if (deadline_ && stop_reason_ < StopReason::deadline) next = deadline_;
+  auto sooner = [&](Clock::time_point at) { next = next ? std::min(*next, at) : at; };
+  if (level_ == StopLevel::running) {
+    if (start_delayed_ && next_start_) sooner(*next_start_);
+    // A retry waits for its time, and for a free slot (then a completion wakes the loop).
+    if (!retries_.empty() && in_flight_.size() < slots_)
+      sooner(std::max(retries_.begin()->first, next_start_.value_or(Clock::time_point::min())));
+  }
   for (const auto& [seq, job] : in_flight_) {
     if (!job.overdue && job.overdue_at != Clock::time_point::max())
       next = next ? std::min(*next, job.overdue_at) : job.overdue_at;
@@ -262,7 +358,12 @@ void Engine::collect(std::uint64_t seq) {
   const Future<JobResult>& future = node.mapped().future;
   if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
   std::exception_ptr error = future.exception();
-  if (!error) return handle(future.result());  // by reference: job outputs are not copied
+  if (!error) {
+    JobResult result = future.result();  // job outputs are shared, not copied
+    result.attempts = spec.attempt;
+    if (retry_later(node.mapped(), result)) return;
+    return handle(std::move(result));
+  }
   // pexec killed the worker that let this job overrun its timeout: the job timed out.
   if (node.mapped().overdue) return handle(unstarted_result(spec, JobStatus::timeout, "its worker did not answer"));
   try {
@@ -283,26 +384,43 @@ void Engine::handle(JobResult result) {
   }
   JobStatus status = result.status;
   bool stopped_by_us = status == JobStatus::cancelled || status == JobStatus::killed;
-  if (stopped_by_us) ++unfinished_;
-  if (!stopped_by_us && !first_status_) first_status_ = status;
-  if (status == JobStatus::failed || status == JobStatus::timeout || status == JobStatus::error) any_failed_ = true;
-  report(result);
-  if (level_ != StopLevel::running || stopped_by_us) return;
-  StopLevel level = options_.let_running_finish ? StopLevel::draining : StopLevel::terminating;
-  if (options_.return_when == FIRST_COMPLETED) begin_stop(StopReason::return_when, level);
-  if (options_.return_when == FIRST_EXCEPTION && status != JobStatus::ok) begin_stop(StopReason::return_when, level);
+  if (stopped_by_us) {
+    ++unfinished_;
+  } else {
+    ++counts_.done;
+    if (status == JobStatus::ok) ++counts_.succeeded;
+    if (is_failure(status)) ++counts_.failed;
+  }
+  bool halts = level_ == StopLevel::running && !stopped_by_us && options_.halt.tripped(counts_);
+  if (halts) {
+    JobResult trigger;  // only what the exit status needs
+    trigger.status = status;
+    trigger.exit_code = result.exit_code;
+    trigger.signal = result.signal;
+    halt_trigger_ = std::move(trigger);
+  }
+  std::uint64_t seq = result.seq;
+  report(seq, std::move(result));
+  if (halts) {
+    begin_stop(StopReason::halt, options_.halt.when == Halt::When::now ? StopLevel::terminating : StopLevel::draining);
+  }
 }
 
-void Engine::report(const JobResult& result) {
-  // Nobody reads, or nothing can be written: stop quietly, like SIGPIPE.
-  if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+void Engine::report(std::uint64_t seq, std::optional<JobResult> result) {
+  auto deliver = [&](const JobResult& r) {
+    // Nobody reads, or nothing can be written: stop quietly, like SIGPIPE. A job whose output
+    // was not shown is not recorded either (--resume runs it again).
+    if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+    reporter_.report(r);
+    for (const Record& record : records_) record.reporter->report(r);
+  };
   if (!options_.keep_order) {
-    reporter_.report(result);
+    if (result) deliver(*result);
     return;
   }
-  reorder_.emplace(result.seq, result);  // held until the earlier jobs are reported
+  reorder_.emplace(seq, std::move(result));  // held until the earlier jobs are reported
   while (!reorder_.empty() && reorder_.begin()->first == next_to_report_) {
-    reporter_.report(reorder_.begin()->second);
+    if (reorder_.begin()->second) deliver(*reorder_.begin()->second);
     reorder_.erase(reorder_.begin());
     ++next_to_report_;
   }
@@ -316,6 +434,14 @@ void Engine::flush_reports() {
   } else if (error) {
     output_errno_ = error;
     begin_stop(StopReason::output_error, StopLevel::terminating);
+  }
+  // After the output: a job the joblog records has been shown (--resume skips it).
+  for (const Record& record : records_) {
+    if (int failed = record.reporter->flush(); failed && !output_errno_) {
+      output_errno_ = failed;
+      record_error_ = record.name + ": " + std::strerror(failed);
+      begin_stop(StopReason::output_error, StopLevel::terminating);
+    }
   }
 }
 
@@ -343,13 +469,12 @@ int Engine::exit_status() const {
       return 141;
     case StopReason::input_error:
       return 2;
-    case StopReason::return_when:
-      if (options_.return_when == FIRST_COMPLETED) return first_status_ == JobStatus::ok ? 0 : 1;
-      return 1;
+    case StopReason::halt:
+      return options_.halt.exit_status(*halt_trigger_, counts_.failed > 0);
     case StopReason::none:
       break;
   }
-  return any_failed_ ? 1 : 0;
+  return counts_.failed > 0 ? 1 : 0;
 }
 
 }  // namespace pexec::cli

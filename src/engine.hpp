@@ -8,13 +8,15 @@
 /// - the deadline and the stop escalation are the timeout of its one ppoll().
 /// Only the loop decides what starts: a job is submitted only when a worker is free for it, and
 /// only while the stop level is `running`, so no job can start after the run decided to stop.
-/// It also makes each job's command line, in the lowest free job slot ({%}).
+/// It also makes each job's command line, in the lowest free job slot ({%}), skips the jobs an
+/// earlier run's joblog says are done (--resume), spaces starts (--delay), and runs a failed
+/// job again after its retry delay (--retries), reporting only its last attempt.
 ///
-/// Stopping is one StopLevel that only goes up: a satisfied --return-when drains (with
-/// --let-running-finish) or terminates; the deadline terminates; a signal terminates (drains
-/// with --let-running-finish), and each further signal raises the level by one; a run still
-/// terminating --grace + 1 s after it began is raised to killing. Every job read is reported
-/// exactly once: items pexec holds but has not started are reported `cancelled`.
+/// Stopping is one StopLevel that only goes up: a tripped --halt drains (soon) or terminates
+/// (now); the deadline terminates; a signal terminates (drains with --let-running-finish), and
+/// each further signal raises the level by one; a run still terminating --grace + 1 s after it
+/// began is raised to killing. Every job read is reported exactly once: items pexec holds but
+/// has not started are reported `cancelled`, a job waiting for its next attempt by its last one.
 
 #include <signal.h>
 
@@ -29,6 +31,7 @@
 
 #include "job_executor.hpp"
 #include "job_list_reader.hpp"
+#include "job_log.hpp"
 #include "options.hpp"
 #include "reporter.hpp"
 #include "stop_signal.hpp"
@@ -38,11 +41,19 @@ namespace pexec::cli {
 /// pexec's exit status when its stdout cannot be written (other than a closed pipe).
 inline constexpr int kExitWriteError = 74;
 
+/// A report that goes to a file beside pexec's output (--joblog, --jsonl-file, --junit).
+struct Record {
+  std::string name;  // the option and the file, for a message when it cannot be written
+  Reporter* reporter;
+};
+
 class Engine {
  public:
   /// `signals` are the signals that stop the run; the caller has blocked them in every thread
-  /// (before starting any), and the engine takes them from a signalfd.
-  Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals);
+  /// (before starting any), and the engine takes them from a signalfd. `records` get every
+  /// report too (the joblog, report files); `history` is the joblog --resume reads.
+  Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals,
+         std::vector<Record> records = {}, const JobLogHistory* history = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -62,10 +73,11 @@ class Engine {
 
  private:
   /// Why the run ended early; the strongest reason decides the exit status.
-  enum class StopReason { none, return_when, input_error, output_closed, output_error, deadline, signal };
+  enum class StopReason { none, halt, input_error, output_closed, output_error, deadline, signal };
 
   struct InFlight {
     JobSpec spec;
+    JobArgs args;  // kept only to make the job again for another attempt (--retries)
     Future<JobResult> future;
     // With --timeout: when a job still out must have been reported, even stopped at its timeout
     // after --grace; past it, its worker does not answer (a process worker stopped by SIGSTOP).
@@ -73,16 +85,33 @@ class Engine {
     bool overdue = false;
   };
 
+  /// A job that failed and runs again at `due` (--retries), with what its last attempt gave.
+  struct Retry {
+    JobArgs args;
+    JobResult last;
+  };
+
   void start_jobs(JobListReader& reader);
-  /// The job of `args`: its seq, its command line for `slot` (0 for a job that never starts).
-  JobSpec make_job(const JobArgs& args, const JobListReader& reader, int slot);
-  void submit(const JobArgs& args, const JobListReader& reader);
+  /// Whether another job may start now: a free slot, and --delay after the last start.
+  bool may_start();
+  /// The job `seq` of `args`: its command line for `slot` (0 for a job that never starts).
+  JobSpec make_job(const JobArgs& args, std::uint64_t seq, int attempt, const JobListReader& reader, int slot);
+  /// Takes the next job of the input: skipped (--resume), cancelled (stopping) or submitted.
+  void take(const JobArgs& args, const JobListReader& reader);
+  void submit(JobSpec spec, JobArgs args);
+  /// Another attempt for a job whose attempt failed, if --retries allows one; false if not.
+  bool retry_later(InFlight& job, JobResult& result);
+  void start_due_retries(const JobListReader& reader);
+  /// A stopping run runs nothing again: each job waiting for another attempt is reported by its last.
+  void give_up_retries();
   void take_input_error(const InputError& e);
   void take_signals();
   void take_completions();
   void collect(std::uint64_t seq);
   void handle(JobResult result);
-  void report(const JobResult& result);
+  /// Hands a final result to the reporters, in input order with -k (`result` empty: job `seq`
+  /// was skipped and only holds its place).
+  void report(std::uint64_t seq, std::optional<JobResult> result);
   void flush_reports();
   void begin_stop(StopReason reason, StopLevel level);
   void raise_level(StopLevel level);
@@ -97,9 +126,12 @@ class Engine {
   const Options& options_;
   JobExecutor& executor_;
   Reporter& reporter_;
+  const std::vector<Record> records_;
+  const JobLogHistory* const history_;
   const CommandTemplate command_template_;
-  const std::size_t workers_;  // the most jobs the executor runs at once
-  std::size_t slots_;          // how many may run now (-j FILE changes it)
+  const CommandTemplate tag_template_;  // --tagstring
+  const std::size_t workers_;           // the most jobs the executor runs at once
+  std::size_t slots_;                   // how many may run now (-j FILE changes it)
   const std::size_t keep_order_window_;
   std::priority_queue<int, std::vector<int>, std::greater<int>> free_slots_;
   int signal_fd_ = -1;
@@ -113,8 +145,11 @@ class Engine {
   bool started_ = false;
   std::uint64_t next_seq_ = 1;
   std::map<std::uint64_t, InFlight> in_flight_;
-  std::map<std::uint64_t, JobResult> reorder_;  // -k: reported once all earlier ones are
+  std::map<std::uint64_t, std::optional<JobResult>> reorder_;  // -k: reported once all earlier ones are
   std::uint64_t next_to_report_ = 1;
+  std::multimap<std::chrono::steady_clock::time_point, Retry> retries_;  // by when they are due
+  std::optional<std::chrono::steady_clock::time_point> next_start_;      // --delay
+  bool start_delayed_ = false;                                           // a start waits for --delay
   bool input_ended_ = false;
   bool input_wanted_ = false;  // a slot waits for the reader's fd
   std::optional<std::string> input_error_;
@@ -124,10 +159,11 @@ class Engine {
   StopReason stop_reason_ = StopReason::none;
   int first_signal_ = 0;
   int output_errno_ = 0;
-  std::optional<JobStatus> first_status_;  // of the first job to finish
-  bool any_failed_ = false;
-  std::size_t jobs_read_ = 0;
-  std::size_t unfinished_ = 0;  // cancelled or killed
+  std::string record_error_;               // why a record file could not be written
+  HaltCounts counts_;                      // of the jobs that finished
+  std::optional<JobResult> halt_trigger_;  // the job that tripped --halt
+  std::size_t jobs_read_ = 0;              // not counting those --resume skips
+  std::size_t unfinished_ = 0;             // cancelled or killed
 };
 
 }  // namespace pexec::cli

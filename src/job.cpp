@@ -22,6 +22,8 @@ JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string er
   if (spec.kind == JobKind::shell) result.command = spec.command;
   result.status = status;
   result.error = std::move(error);
+  result.attempts = spec.attempt;
+  result.tag = spec.tag;
   return result;
 }
 

@@ -61,11 +61,9 @@ struct UrlOptions {
   std::optional<double> connect_timeout;  // --connect-timeout
   std::string output_dir;                 // --output-dir; empty: bodies are counted, not kept
   std::optional<std::int64_t> max_bytes;  // --max-bytes
-  int retries = 0;                        // --retries
   friend bool operator==(const UrlOptions&, const UrlOptions&) = default;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes,
-                                   retries)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes)
 
 /// What every job of a run shares. It travels once: by reference to threads, and once to each
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
@@ -85,9 +83,11 @@ struct JobSpec {
   std::string input;      // the job's arguments joined by a space (for a URL job, the URL)
   std::string command;    // a shell job's command line
   JobKind kind = JobKind::shell;
+  int attempt = 1;  // 2 and up: run again after a failure (--retries)
+  std::string tag;  // --tagstring made for this job; empty: the input is the tag
 };
 // The wire format to process-mode workers (not pexec's JSON lines output).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind, attempt, tag)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {
@@ -109,12 +109,17 @@ struct JobResult {
   std::int64_t bytes = 0;          // body bytes received
   std::string content_type;
   std::string effective_url;  // after redirects
-  int attempts = 0;
+  int attempts = 1;           // runs of this job so far, this one included (--retries)
+  std::string tag;            // --tagstring's text for this job, or empty
+  // Whether another attempt could succeed (--retries): any failure of a shell job; for a URL
+  // job only a transient one (connection refused, timeout, 408, 429, 500, 502, 503, 504).
+  bool retryable = true;
+  std::optional<double> retry_after;  // seconds the server asked for (Retry-After)
 };
 // The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
                                    duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
-                                   attempts)
+                                   attempts, tag, retryable, retry_after)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);

@@ -1,7 +1,5 @@
 #include "json_lines_reporter.hpp"
 
-#include <unistd.h>
-
 namespace pexec::cli {
 
 nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
@@ -13,14 +11,15 @@ nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
                            {"start", r.start_ms ? nlohmann::json(rfc3339_utc(r.start_ms)) : nlohmann::json()},
                            {"duration_s", r.duration_s},
                            {"worker", text_or_null(r.worker)},
-                           {"error", text_or_null(r.error)}};
+                           {"error", text_or_null(r.error)},
+                           {"attempts", r.attempts}};
+  if (!r.tag.empty()) object["tag"] = r.tag;
   if (r.kind == "url") {
     object.update({{"url", r.input},
                    {"http_status", r.http_status},
                    {"bytes", r.bytes},
                    {"content_type", text_or_null(r.content_type)},
-                   {"effective_url", text_or_null(r.effective_url)},
-                   {"attempts", r.attempts}});
+                   {"effective_url", text_or_null(r.effective_url)}});
   } else {
     object.update({{"command", r.command}, {"exit_code", r.exit_code}, {"signal", r.signal}});
   }
@@ -31,7 +30,7 @@ void JsonLinesReporter::report(const JobResult& result) {
   // Dumped to a string first: dump() with `replace` never throws on invalid UTF-8 (deps.md §4).
   std::string line = to_object(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (result.kind == "url") {
-    put(STDOUT_FILENO, line + "\n");
+    put(fd(), line + "\n");
     return;
   }
   // A shell job's outputs come last, streamed from where they are kept (memory or a spill
@@ -39,14 +38,14 @@ void JsonLinesReporter::report(const JobResult& result) {
   line.pop_back();  // the closing brace
   for (auto [key, output] : {std::pair{",\"stdout\":\"", &result.out}, std::pair{"\",\"stderr\":\"", &result.err}}) {
     line += key;
-    put(STDOUT_FILENO, line);
+    put(fd(), line);
     line.clear();
     JsonStringEscaper escaper;
-    put_output(STDOUT_FILENO, *output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
+    put_output(fd(), *output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
     escaper.finish(line);
   }
   line += "\"}\n";
-  put(STDOUT_FILENO, line);
+  put(fd(), line);
 }
 
 }  // namespace pexec::cli

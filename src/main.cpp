@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <sys/resource.h>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 
 #include <algorithm>
 
@@ -12,7 +14,9 @@
 #include "engine.hpp"
 #include "job_executor.hpp"
 #include "job_list_reader.hpp"
+#include "job_log.hpp"
 #include "json_lines_reporter.hpp"
+#include "junit_reporter.hpp"
 #include "options.hpp"
 #include "pexec/detail/write_all.hpp"
 #include "pexec/process_worker.hpp"
@@ -46,12 +50,14 @@ JobListReader open_job_list(const Options& options, int slots) {
 }
 
 /// --dry-run: each job's command line (or method and URL), as the engine would make it with
-/// jobs filling the slots in turn; --shellquote: each job's arguments quoted for the shell.
-int print_jobs(JobListReader& reader, const Options& options, int slots) {
+/// jobs filling the slots in turn, leaving out those --resume skips; --shellquote: each job's
+/// arguments quoted for the shell.
+int print_jobs(JobListReader& reader, const Options& options, int slots, const JobLogHistory* history) {
   CommandTemplate command = options.command_template();
   std::uint64_t seq = 0;
   while (auto args = reader.next_blocking()) {
     ++seq;
+    if (history && history->skips(seq, options.resume)) continue;
     int slot = static_cast<int>((seq - 1) % static_cast<std::uint64_t>(slots)) + 1;
     std::string line;
     if (options.shellquote) {
@@ -66,6 +72,53 @@ int print_jobs(JobListReader& reader, const Options& options, int slots) {
     if (!pexec::detail::write_all(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
+}
+
+/// --retry-failed: the joblog's commands are the input, one item per sequence number (so that
+/// each job keeps its number); the engine skips all but the failed ones.
+void take_commands_from(const JobLogHistory& history, Options& options) {
+  std::vector<std::string> commands;
+  for (const auto& [seq, entry] : history.entries()) {
+    commands.resize(seq);
+    commands[seq - 1] = entry.command;
+  }
+  options.sources = {SourceOption{std::move(commands), "", false}};
+  options.input = InputRules{};
+}
+
+/// The files beside pexec's output: --joblog, --jsonl-file, --junit. Opened before any job
+/// runs, so that a file that cannot be written fails the run at once (exit 2).
+struct RecordFiles {
+  std::vector<std::unique_ptr<Reporter>> reporters;
+  std::vector<Record> records;
+  std::vector<int> fds;
+  RecordFiles() = default;
+  RecordFiles(const RecordFiles&) = delete;
+  ~RecordFiles() {
+    reporters.clear();
+    for (int fd : fds) ::close(fd);
+  }
+  void add(std::string name, std::unique_ptr<Reporter> reporter) {
+    records.push_back(Record{std::move(name), reporter.get()});
+    reporters.push_back(std::move(reporter));
+  }
+};
+
+void open_records(const Options& options, RecordFiles& files) {
+  if (!options.joblog.empty()) {
+    int fd = open_job_log(options.joblog, options.resume != Resume::none);
+    files.fds.push_back(fd);
+    files.add("--joblog " + options.joblog, std::make_unique<JobLogReporter>(fd));
+  }
+  if (!options.jsonl_file.empty()) {
+    int fd = ::open(options.jsonl_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw InputError("--jsonl-file: cannot write " + options.jsonl_file + ": " + std::strerror(errno));
+    files.fds.push_back(fd);
+    files.add("--jsonl-file " + options.jsonl_file, std::make_unique<JsonLinesReporter>(fd));
+  }
+  if (!options.junit_file.empty()) {
+    files.add("--junit " + options.junit_file, std::make_unique<JunitReporter>(options.junit_file, options.timeout));
+  }
 }
 
 /// How many jobs can run at once with the file descriptors there are. A running job holds
@@ -114,11 +167,14 @@ int main(int argc, char** argv) {
   if (!options) return 0;
 
   try {
+    std::optional<JobLogHistory> history;
+    if (options->resume != Resume::none) history = JobLogHistory::read(options->joblog);
+    if (options->resume == Resume::failed_only) take_commands_from(*history, *options);
     int slots = options->jobs.workers(default_workers(options->mode));
     if (options->dry_run || options->shellquote) {  // runs nothing: signals keep their default effect
       int now = options->jobs.current(slots);
       JobListReader reader = open_job_list(*options, now);
-      return print_jobs(reader, *options, now);
+      return print_jobs(reader, *options, now, history ? &*history : nullptr);
     }
     // Signals are taken by the engine's loop from a signalfd: blocked here, before any thread
     // starts, so that every thread inherits the mask.
@@ -135,7 +191,9 @@ int main(int argc, char** argv) {
       reporter = std::make_unique<JsonLinesReporter>();
     else
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout);
-    Engine engine(*options, *executor, *reporter, stop_signals);
+    RecordFiles records;
+    open_records(*options, records);
+    Engine engine(*options, *executor, *reporter, stop_signals, records.records, history ? &*history : nullptr);
     return engine.run(reader);
   } catch (const InputError& e) {
     std::fprintf(stderr, "pexec: %s\n", e.what());

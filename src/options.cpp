@@ -38,13 +38,14 @@ CLI::Validator seconds(bool allow_zero) {
       "SECONDS");
 }
 
-/// all|first-completed|first-exception, or Python's spellings, in any case.
-ReturnWhen parse_return_when(std::string text) {
+/// -w's all|first-completed|first-exception (or Python's spellings, in any case) as the halt it
+/// is: never, now,done=1, now,fail=1.
+Halt parse_return_when(std::string text) {
   std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return std::tolower(c); });
   std::replace(text.begin(), text.end(), '_', '-');
-  if (text == "all" || text == "all-completed") return ALL_COMPLETED;
-  if (text == "first-completed") return FIRST_COMPLETED;
-  if (text == "first-exception") return FIRST_EXCEPTION;
+  if (text == "all" || text == "all-completed") return Halt{};
+  if (text == "first-completed") return Halt::parse("now,done=1");
+  if (text == "first-exception") return Halt::parse("now,fail=1");
   throw UsageError("--return-when: '" + text + "' is not one of all, first-completed, first-exception");
 }
 
@@ -120,8 +121,9 @@ std::string unescape(const std::string& text) {
 struct RawOptions {
   std::vector<SourceOption> sources;  // from ::: :::+ :::: ::::+
   std::vector<std::string> arg_files;
-  std::string mode = "thread", return_when = "all", format = "text", kind = "auto";
-  std::string jobs, delimiter, trim;
+  std::string mode = "thread", return_when, halt, format = "text", kind = "auto";
+  std::string jobs, delimiter, trim, results;
+  bool resume = false, resume_failed = false, retry_failed = false;
   std::optional<std::size_t> max_args, exact_args, max_lines, max_chars;
   bool null = false, xargs = false, will_cite = false;
 };
@@ -206,6 +208,55 @@ void finish_input_options(Options& options, RawOptions& raw) {
   if (options.shellquote && !options.command.empty()) throw UsageError("--shellquote takes no COMMAND");
 }
 
+/// --halt, or -w as the halt it is (--let-running-finish making its "now" a "soon").
+void finish_halt(Options& options, const RawOptions& raw) {
+  if (!raw.halt.empty() && !raw.return_when.empty()) throw UsageError("give --halt or -w/--return-when, not both");
+  if (!raw.halt.empty()) {
+    try {
+      options.halt = Halt::parse(raw.halt);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--halt: ") + e.what());
+    }
+  } else if (!raw.return_when.empty()) {
+    options.halt = parse_return_when(raw.return_when);
+    if (options.let_running_finish && options.halt.when == Halt::When::now) options.halt.when = Halt::When::soon;
+  }
+}
+
+/// --joblog and what reads it back, --retries, the report files and --tagstring.
+void finish_record_options(Options& options, const RawOptions& raw) {
+  if (raw.resume + raw.resume_failed + raw.retry_failed > 1) {
+    throw UsageError("give one of --resume, --resume-failed, --retry-failed");
+  }
+  options.resume = raw.resume          ? Resume::unrecorded
+                   : raw.resume_failed ? Resume::unsucceeded
+                   : raw.retry_failed  ? Resume::failed_only
+                                       : Resume::none;
+  if (options.resume != Resume::none && options.joblog.empty()) {
+    throw UsageError(std::string(raw.resume          ? "--resume"
+                                 : raw.resume_failed ? "--resume-failed"
+                                                     : "--retry-failed") +
+                     " reads the joblog: give --joblog FILE");
+  }
+  if (options.joblog == "+" || options.joblog == "-" || options.joblog == "+-") {
+    throw UsageError("--joblog: give a FILE (the joblog is never written to stdout, which carries the jobs' output)");
+  }
+  if (options.resume == Resume::failed_only) {
+    // The commands come from the joblog, as in GNU parallel: the input is not read.
+    options.command.clear();
+    options.sources = {SourceOption{std::vector<std::string>{}, "", false}};
+  }
+  options.retries = std::max(1, options.retries);  // GNU parallel: 0 and 1 both mean one run
+  if (!raw.results.empty()) {
+    if (!raw.results.ends_with(".jsonl")) {
+      throw UsageError("--results: give FILE.jsonl (GNU parallel's output directories and CSV are not supported)");
+    }
+    if (!options.jsonl_file.empty()) throw UsageError("give --results or --jsonl-file, not both");
+    options.jsonl_file = raw.results;
+  }
+  if (!options.tagstring.empty()) options.tag = true;
+}
+
 /// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
 void finish_run_options(Options& options, const RawOptions& raw) {
   std::string mode = raw.mode;
@@ -227,7 +278,7 @@ void finish_run_options(Options& options, const RawOptions& raw) {
   }
   options.grace = std::min(options.grace, kNoLimitSeconds);
   options.format = raw.format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;
-  options.return_when = parse_return_when(raw.return_when);
+  finish_halt(options, raw);
   if (options.max_tasks_per_child && options.mode != Mode::process) {
     throw UsageError("--max-tasks-per-child needs --mode process");
   }
@@ -267,10 +318,9 @@ void check_url_options(Options& options, const CLI::App& app) {
     shell_only = "no ::: item is a URL";  // a job's line starts with an item of the first source
   }
   for (const char* name :
-       {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes", "--retries"}) {
+       {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes"}) {
     if (!shell_only.empty() && app.count(name) > 0) {
-      throw UsageError(std::string(name) + " applies to URL jobs only, and " + shell_only +
-                       (std::string(name) == "--retries" ? " (shell jobs are not retried yet)" : ""));
+      throw UsageError(std::string(name) + " applies to URL jobs only, and " + shell_only);
     }
   }
   struct stat info;
@@ -357,14 +407,48 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.add_option("--deadline", options.deadline, "Stop the whole run after SECONDS (exit 124)")
       ->check(seconds(false))
       ->multi_option_policy(last);
-  app.add_option("-w,--return-when", raw.return_when, "all, first-completed or first-exception")
+  app.add_option("-w,--return-when", raw.return_when,
+                 "all, first-completed (--halt now,done=1) or first-exception (now,fail=1)")
+      ->multi_option_policy(last);
+  app.add_option("--halt,--halt-on-error", raw.halt, "Stop the run: never, or now|soon,fail|success|done=N|N%")
+      ->type_name("WHEN,WHY=N")
       ->multi_option_policy(last);
   app.add_flag("--let-running-finish", options.let_running_finish,
                "When stopping early, wait for running jobs instead of stopping them");
+  app.add_option("--retries", options.retries, "Run a failing job up to N times in all (URL jobs: transient failures)")
+      ->type_name("N")
+      ->check(CLI::Range(0, 100))
+      ->multi_option_policy(last);
+  app.add_option("--retry-delay", options.retry_delay,
+                 "Wait SECONDS before a job's 2nd run, twice that before the 3rd, ...")
+      ->check(seconds(true))
+      ->multi_option_policy(last);
+  app.add_option("--delay", options.delay, "Start jobs at least SECONDS apart")
+      ->check(seconds(true))
+      ->multi_option_policy(last);
+  // Records.
+  app.add_option("--joblog", options.joblog, "Log each job run to FILE, GNU parallel's format (+FILE appends)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_flag("--resume", raw.resume, "Skip the jobs the joblog has a line for");
+  app.add_flag("--resume-failed", raw.resume_failed, "Skip the jobs the joblog records as succeeded");
+  app.add_flag("--retry-failed", raw.retry_failed, "Run the joblog's failed jobs again, from the joblog's commands");
+  app.add_option("--jsonl-file", options.jsonl_file, "Write the JSON lines report to FILE as well")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_option("--results", raw.results, "--jsonl-file FILE.jsonl")
+      ->type_name("FILE.jsonl")
+      ->multi_option_policy(last);
+  app.add_option("--junit", options.junit_file, "Write a JUnit XML report to FILE at the end")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
   app.add_option("--format", raw.format, "Output format: text or jsonl")
       ->transform(CLI::IsMember({"text", "jsonl"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_flag("--tag", options.tag, "Prefix each output line with the item and a TAB");
+  app.add_option("--tagstring", options.tagstring, "--tag with STR (replacement strings allowed) as the prefix")
+      ->type_name("STR")
+      ->multi_option_policy(last);
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
   app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
   // URL jobs.
@@ -388,10 +472,6 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_option("--max-bytes", options.url.max_bytes, "Fail a URL job whose body exceeds N bytes")
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
-      ->multi_option_policy(last);
-  app.add_option("--retries", options.url.retries,
-                 "Retry connect errors, timeouts, 408, 429, 500, 502, 503, 504 up to N times")
-      ->check(CLI::Range(0, 100))
       ->multi_option_policy(last);
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -417,6 +497,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   }
   finish_input_options(options, raw);
   finish_run_options(options, raw);
+  finish_record_options(options, raw);
   check_url_options(options, app);
   return options;
 }

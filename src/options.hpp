@@ -8,10 +8,11 @@
 #include <vector>
 
 #include "command_template.hpp"
+#include "halt.hpp"
 #include "job.hpp"
 #include "job_list_reader.hpp"
+#include "job_log.hpp"
 #include "job_slots.hpp"
-#include "pexec/wait.hpp"
 
 namespace pexec::cli {
 
@@ -41,14 +42,22 @@ struct Options {
   std::optional<double> timeout;                // -t/--timeout, per job
   double grace = 1.0;                           // --grace
   std::optional<double> deadline;               // --deadline, whole run
-  ReturnWhen return_when = ALL_COMPLETED;       // -w/--return-when
+  Halt halt;                                    // --halt, -w/--return-when
   bool let_running_finish = false;              // --let-running-finish
+  int retries = 1;                              // --retries: runs of a failing job in all
+  double retry_delay = 0.1;                     // --retry-delay: before the 2nd run, doubling after
+  std::optional<double> delay;                  // --delay: between job starts
   OutputFormat format = OutputFormat::text;     // --format
-  bool tag = false;                             // --tag
+  bool tag = false;                             // --tag (and --tagstring)
+  std::string tagstring;                        // --tagstring; empty: the item is the tag
+  std::string joblog;                           // --joblog FILE (+FILE appends)
+  Resume resume = Resume::none;                 // --resume, --resume-failed, --retry-failed
+  std::string jsonl_file;                       // --jsonl-file/--results FILE.jsonl
+  std::string junit_file;                       // --junit FILE
   bool dry_run = false;                         // --dry-run
   KindChoice kind = KindChoice::automatic;      // --kind
   UrlOptions url;                               // --method, -H, --max-redirects, --connect-timeout,
-                                                // --output-dir, --max-bytes, --retries
+                                                // --output-dir, --max-bytes
 
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }

@@ -13,11 +13,11 @@ constexpr std::size_t kLargeBlock = 64 * 1024;  // written straight from the job
 }
 
 namespace {
-/// write_all() that remembers the first errno of a failed write to stdout; once stdout failed,
+/// write_all() that remembers the first errno of a failed write to `main_fd`; once that failed,
 /// nothing more is written to it.
-void write_to(int fd, std::string_view data, int& stdout_error) {
-  if (fd == STDOUT_FILENO && stdout_error) return;
-  if (!detail::write_all(fd, data) && fd == STDOUT_FILENO) stdout_error = errno ? errno : EIO;
+void write_to(int fd, std::string_view data, int main_fd, int& error) {
+  if (fd == main_fd && error) return;
+  if (!detail::write_all(fd, data) && fd == main_fd) error = errno ? errno : EIO;
 }
 }  // namespace
 
@@ -25,7 +25,7 @@ void Reporter::put(int fd, std::string_view data) {
   if (data.empty()) return;
   if (data.size() >= kLargeBlock) {
     flush();
-    write_to(fd, data, stdout_error_);
+    write_to(fd, data, fd_, error_);
     return;
   }
   if (pending_.empty() || pending_.back().first != fd) pending_.emplace_back(fd, std::string());
@@ -45,9 +45,9 @@ void Reporter::put_output(int fd, const CapturedOutput& output,
 }
 
 int Reporter::flush() {
-  for (auto& [fd, data] : pending_) write_to(fd, data, stdout_error_);
+  for (auto& [fd, data] : pending_) write_to(fd, data, fd_, error_);
   pending_.clear();
-  return stdout_error_;
+  return error_;
 }
 
 }  // namespace pexec::cli

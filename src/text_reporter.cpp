@@ -24,11 +24,11 @@ std::string prefix_lines(std::string_view text, std::string_view prefix) {
   return out;
 }
 
-std::string TextReporter::failure_reason(const JobResult& r) const {
+std::string failure_reason(const JobResult& r, std::optional<double> timeout) {
   char text[64];
   switch (r.status) {
     case JobStatus::timeout:
-      std::snprintf(text, sizeof text, "timeout after %gs", timeout_.value_or(0));
+      std::snprintf(text, sizeof text, "timeout after %gs", timeout.value_or(0));
       return text;
     case JobStatus::killed:
       return "killed by pexec";
@@ -49,6 +49,12 @@ std::string TextReporter::failure_reason(const JobResult& r) const {
   return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
+std::string TextReporter::failure_line(const JobResult& r, const std::string& what) const {
+  std::string reason = failure_reason(r, timeout_);
+  if (r.attempts > 1) reason += ", " + std::to_string(r.attempts) + " attempts";
+  return "pexec: job " + std::to_string(r.seq) + " failed (" + reason + "): " + what + "\n";
+}
+
 void TextReporter::report(const JobResult& r) {
   if (r.status == JobStatus::cancelled) return;  // never ran: nothing to show
   if (r.kind == "url") {
@@ -67,14 +73,13 @@ void TextReporter::report(const JobResult& r) {
     put(STDOUT_FILENO, r.input);
     put(STDOUT_FILENO, "\n");
     if (r.status != JobStatus::ok) {
-      put(STDERR_FILENO,
-          "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) + "): " + r.input + "\n");
+      put(STDERR_FILENO, failure_line(r, r.input));
     }
     return;
   }
   if (tag_) {
     for (auto [fd, output] : {std::pair{STDOUT_FILENO, &r.out}, std::pair{STDERR_FILENO, &r.err}}) {
-      LinePrefixer prefixer(r.input + "\t");
+      LinePrefixer prefixer((r.tag.empty() ? r.input : r.tag) + "\t");
       put_output(fd, *output, [&](std::string_view piece, std::string& out) { prefixer.feed(piece, out); });
     }
   } else {
@@ -82,8 +87,7 @@ void TextReporter::report(const JobResult& r) {
     put_output(STDERR_FILENO, r.err);
   }
   if (r.status != JobStatus::ok) {
-    put(STDERR_FILENO, "pexec: job " + std::to_string(r.seq) + " failed (" + failure_reason(r) +
-                           "): " + (r.command.empty() ? r.input : r.command) + "\n");
+    put(STDERR_FILENO, failure_line(r, r.command.empty() ? r.input : r.command));
   }
 }
 

@@ -5,6 +5,8 @@
 /// "pexec: job SEQ failed (REASON): COMMAND". A URL job is one line on stdout,
 /// "STATUS BYTES SECONDS URL", plus the failure line on stderr if it did not succeed.
 
+#include <unistd.h>
+
 #include <optional>
 
 #include "reporter.hpp"
@@ -14,16 +16,20 @@ namespace pexec::cli {
 class TextReporter final : public Reporter {
  public:
   /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
-  TextReporter(bool tag, std::optional<double> timeout) : tag_(tag), timeout_(timeout) {}
+  TextReporter(bool tag, std::optional<double> timeout) : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout) {}
   void report(const JobResult& result) override;
 
-  /// The reason in the failure line: "exit 2", "signal SIGKILL", "timeout after 1.5s", ...
-  std::string failure_reason(const JobResult& result) const;
-
  private:
+  /// "pexec: job SEQ failed (REASON[, N attempts]): WHAT"
+  std::string failure_line(const JobResult& result, const std::string& what) const;
+
   bool tag_;
   std::optional<double> timeout_;
 };
+
+/// Why a job did not succeed, as the failure line says it: "exit 2", "signal SIGKILL",
+/// "timeout after 1.5s" (`timeout` being --timeout), ...
+std::string failure_reason(const JobResult& result, std::optional<double> timeout);
 
 /// Prefixes every line of `text` (including an unterminated last one) with `prefix`.
 std::string prefix_lines(std::string_view text, std::string_view prefix);

@@ -17,9 +17,7 @@ UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string wo
 }
 
 UrlFetcher::~UrlFetcher() {
-  for (auto& [job, transfer] : running_) {
-    if (!transfer.retry_at) lib_.multi_remove_handle(multi_, transfer.handle->curl);
-  }
+  for (auto& [job, transfer] : running_) lib_.multi_remove_handle(multi_, transfer.handle->curl);
   for (auto& handle : handles_) {
     lib_.easy_cleanup(handle->curl);
     lib_.slist_free_all(handle->headers);
@@ -60,7 +58,6 @@ void UrlFetcher::run() {
     // and these find nothing to do.
     if (aborting_) end_running([](UrlJob& job) { job.stop(); });
     if (cancelling_) cancel_queued();
-    restart_due_retries();
     start_queued();
     int still_running = 0;
     if (CURLMcode code = lib_.multi_perform(multi_, &still_running); code != CURLM_OK) {
@@ -76,10 +73,10 @@ void UrlFetcher::run() {
     if (!incoming_.empty() || (abort_requested_ && !aborting_) || (cancel_requested_ && !cancelling_)) continue;
     sleeping_ = true;
     lock.unlock();
-    // Returns on socket activity, on curl's own timers, at the next retry, on a wake-up, or
-    // when the watched fd is readable.
+    // Returns on socket activity, on curl's own timers, on a wake-up, or when the watched fd is
+    // readable.
     curl_waitfd watched{watched_fd_, CURL_WAIT_POLLIN, 0};
-    if (lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, poll_timeout_ms(), nullptr) != CURLM_OK) {
+    if (lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, 1000, nullptr) != CURLM_OK) {
       watched.revents = 0;  // nothing is known to have happened: the next turn looks again
     }
     {
@@ -143,13 +140,12 @@ void UrlFetcher::start_queued() {
       finish(key);
       continue;
     }
-    start_attempt(transfer);
+    start_transfer(transfer);
   }
 }
 
-void UrlFetcher::start_attempt(Transfer& transfer) {
-  transfer.retry_at.reset();
-  if (!transfer.job->begin_attempt(lib_, transfer.handle->curl)) return finish(transfer.job.get());
+void UrlFetcher::start_transfer(Transfer& transfer) {
+  if (!transfer.job->begin(lib_, transfer.handle->curl)) return finish(transfer.job.get());
   if (CURLMcode code = lib_.multi_add_handle(multi_, transfer.handle->curl); code != CURLM_OK) {
     transfer.job->fail("curl_multi_add_handle failed: libcurl multi error " + std::to_string(code));
     finish(transfer.job.get());
@@ -166,29 +162,15 @@ void UrlFetcher::collect_finished() {
     char* key = nullptr;
     lib_.easy_getinfo(curl, CURLINFO_PRIVATE, &key);
     UrlJob* job = reinterpret_cast<UrlJob*>(key);
-    if (std::optional<double> wait = job->end_attempt(lib_, curl, code)) {
-      running_.at(job).retry_at =
-          std::chrono::steady_clock::now() +
-          std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(*wait));
-    } else {
-      finish(job);
-    }
+    job->end(lib_, curl, code);
+    finish(job);
   }
-}
-
-void UrlFetcher::restart_due_retries() {
-  auto now = std::chrono::steady_clock::now();
-  std::vector<Transfer*> due;  // start_attempt() may finish a job, which changes running_
-  for (auto& [job, transfer] : running_) {
-    if (transfer.retry_at && *transfer.retry_at <= now) due.push_back(&transfer);
-  }
-  for (Transfer* transfer : due) start_attempt(*transfer);
 }
 
 void UrlFetcher::end_running(const std::function<void(UrlJob&)>& end) {
   std::vector<UrlJob*> jobs;
   for (auto& [job, transfer] : running_) {
-    if (!transfer.retry_at) lib_.multi_remove_handle(multi_, transfer.handle->curl);
+    lib_.multi_remove_handle(multi_, transfer.handle->curl);
     jobs.push_back(job);
   }
   for (UrlJob* job : jobs) {
@@ -201,17 +183,6 @@ void UrlFetcher::finish(UrlJob* job) {
   auto node = running_.extract(job);
   if (node.mapped().handle) idle_handles_.push_back(node.mapped().handle);
   finished_.push_back(std::move(job->result()));
-}
-
-int UrlFetcher::poll_timeout_ms() const {
-  auto now = std::chrono::steady_clock::now();
-  int timeout = 1000;
-  for (const auto& [job, transfer] : running_) {
-    if (!transfer.retry_at) continue;
-    auto ms = std::chrono::ceil<std::chrono::milliseconds>(*transfer.retry_at - now).count();
-    timeout = std::clamp(static_cast<int>(ms), 0, timeout);
-  }
-  return timeout;
 }
 
 }  // namespace pexec::cli

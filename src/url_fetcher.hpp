@@ -5,12 +5,10 @@
 /// over TLS where offered). In --mode thread the loop runs on a thread of pexec; in --mode
 /// process it runs in a worker process (url_worker_process.hpp).
 ///
-/// A job's life: queued -> transfer (attempt 1, maybe retry waits and more attempts) -> reported
-/// through `done`, on the loop's thread, with the other jobs that finished in the same turn of
-/// the loop (one hand-over per batch, not per job). stop() reports queued jobs as cancelled and, unless told
-/// to let them finish, running ones as killed.
+/// A job's life: queued -> transfer -> reported through `done`, on the loop's thread, with the other jobs that finished
+/// in the same turn of the loop (one hand-over per batch, not per job). stop() reports queued jobs as cancelled and,
+/// unless told to let them finish, running ones as killed.
 
-#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -60,25 +58,22 @@ class UrlFetcher {
     CURL* curl = nullptr;
     curl_slist* headers = nullptr;
   };
-  /// A running job: its handle, and when it is waiting to retry, until when.
+  /// A running job and its handle.
   struct Transfer {
     std::unique_ptr<UrlJob> job;
     Handle* handle;
-    std::optional<std::chrono::steady_clock::time_point> retry_at;
   };
 
   void take_requests();
   void start_queued();
-  void start_attempt(Transfer& transfer);
+  void start_transfer(Transfer& transfer);
   void collect_finished();
-  void restart_due_retries();
   void finish(UrlJob* job);
   /// Ends every running job (stopped by pexec, or failed with the multi handle) with `end`.
   void end_running(const std::function<void(UrlJob&)>& end);
   void cancel_queued();
   void deliver_finished();
   Handle* take_handle();
-  int poll_timeout_ms() const;
 
   const CurlLibrary& lib_;
   const int max_transfers_;

@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <cmath>
 #include <cstdlib>
 #include <cstring>
 
@@ -108,7 +107,7 @@ std::size_t UrlJob::on_body(char* data, std::size_t size, std::size_t count, voi
   return n;
 }
 
-bool UrlJob::begin_attempt(const CurlLibrary& lib, CURL* curl) {
+bool UrlJob::begin(const CurlLibrary& lib, CURL* curl) {
   if (!is_url(spec_.input)) {
     finish(JobStatus::error, "not an http or https URL");
     return false;
@@ -123,7 +122,6 @@ bool UrlJob::begin_attempt(const CurlLibrary& lib, CURL* curl) {
       return false;
     }
   }
-  ++result_.attempts;
   error_text_[0] = '\0';
   lib.easy_setopt(curl, CURLOPT_URL, spec_.input.c_str());
   lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, error_text_);
@@ -132,7 +130,7 @@ bool UrlJob::begin_attempt(const CurlLibrary& lib, CURL* curl) {
   return true;
 }
 
-std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CURLcode code) {
+void UrlJob::end(const CurlLibrary& lib, CURL* curl, CURLcode code) {
   if (body_.fd >= 0) ::close(body_.fd);
   body_.fd = -1;
   long http_status = 0;
@@ -150,12 +148,8 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
   if (code != CURLE_OK) message = error_text_[0] ? error_text_ : lib.easy_strerror(code);
   lib.easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
 
-  if (worth_retrying(code, http_status) && result_.attempts <= settings_.url.retries) {
-    // Exponential backoff from 0.1 s, or what the server asked for with Retry-After.
-    double wait = retry_after > 0 ? static_cast<double>(retry_after) : 0.1 * std::pow(2.0, result_.attempts - 1);
-    return std::min(wait, 60.0);
-  }
-
+  result_.retryable = worth_retrying(code, http_status);
+  if (retry_after > 0) result_.retry_after = static_cast<double>(retry_after);
   result_.bytes = body_.bytes;
   if (http_status > 0) result_.http_status = static_cast<int>(http_status);
   if (body_.write_errno) {
@@ -171,7 +165,6 @@ std::optional<double> UrlJob::end_attempt(const CurlLibrary& lib, CURL* curl, CU
   } else {
     finish(code == CURLE_OPERATION_TIMEDOUT ? JobStatus::timeout : JobStatus::error, message);
   }
-  return std::nullopt;
 }
 
 void UrlJob::stop() {

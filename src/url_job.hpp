@@ -1,8 +1,8 @@
 #pragma once
-/// UrlJob: one URL job's fetch, attempt by attempt, on a curl easy handle that a UrlFetcher
-/// lends it. It sets the handle up for the job (only http and https, redirects included), keeps
-/// the body sink, decides after each attempt whether to retry (--retries, with backoff and
-/// Retry-After), and builds the job's result.
+/// UrlJob: one URL job's fetch (one attempt: the engine runs a job again for --retries), on a
+/// curl easy handle that a UrlFetcher lends it. It sets the handle up for the job (only http and
+/// https, redirects included), keeps the body sink, and builds the job's result, saying whether
+/// the failure is worth another attempt and what Retry-After asked for.
 
 #include <cstdint>
 #include <optional>
@@ -35,25 +35,23 @@ class UrlJob {
 
   const JobSpec& spec() const { return spec_; }
 
-  /// Points `curl` (already configured for this job's options) at this job for its next attempt.
-  /// False if the attempt cannot start (not a URL, output file not writable): the job is done.
-  bool begin_attempt(const CurlLibrary& lib, CURL* curl);
+  /// Points `curl` (already configured for this job's options) at this job.
+  /// False if the transfer cannot start (not a URL, output file not writable): the job is done.
+  bool begin(const CurlLibrary& lib, CURL* curl);
 
-  /// Ends the attempt whose transfer finished with `code`. Returns the seconds to wait before the
-  /// next attempt, or nothing when the job is done and result() is final.
-  std::optional<double> end_attempt(const CurlLibrary& lib, CURL* curl, CURLcode code);
+  /// Ends the job whose transfer finished with `code`: result() is final.
+  void end(const CurlLibrary& lib, CURL* curl, CURLcode code);
 
-  /// Marks the job stopped by pexec (status killed), e.g. mid-transfer or while waiting to retry.
+  /// Marks the job stopped by pexec (status killed), mid-transfer.
   void stop();
   /// Ends the job with status error before any attempt (no handle to be had).
   void fail(std::string error) { finish(JobStatus::error, std::move(error)); }
 
-  /// The result so far; final once begin_attempt() returned false, end_attempt() returned
-  /// nothing, or stop() was called.
+  /// The result so far; final once begin() returned false, end() was called, or stop().
   JobResult& result() { return result_; }
 
  private:
-  /// One attempt's body sink: counts bytes, enforces --max-bytes, writes to the output file.
+  /// The body sink: counts bytes, enforces --max-bytes, writes to the output file.
   struct Body {
     std::int64_t bytes = 0;
     std::optional<std::int64_t> max_bytes;

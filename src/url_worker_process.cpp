@@ -26,11 +26,12 @@ constexpr const char* kLostMessage = "the URL worker process exited unexpectedly
 // The URL worker's wire format: CBOR frames holding arrays, lean because a run sends thousands.
 // To the worker: ["options", RunSettings] (first, once), ["job", seq, input],
 // ["stop", let_running_finish]. From it, per job: [seq, status, start_ms, duration_s, error,
-// http_status, bytes, content_type, effective_url, attempts]; the parent knows the rest.
+// http_status, bytes, content_type, effective_url, retryable, retry_after]; the parent knows
+// the rest.
 
 nlohmann::json result_to_wire(const JobResult& r) {
   return nlohmann::json::array({r.seq, r.status, r.start_ms, r.duration_s, r.error, r.http_status, r.bytes,
-                                r.content_type, r.effective_url, r.attempts});
+                                r.content_type, r.effective_url, r.retryable, r.retry_after});
 }
 
 JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, const std::string& worker) {
@@ -42,7 +43,8 @@ JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, cons
   r.bytes = wire.at(6).get<std::int64_t>();
   r.content_type = wire.at(7).get<std::string>();
   r.effective_url = wire.at(8).get<std::string>();
-  r.attempts = wire.at(9).get<int>();
+  r.retryable = wire.at(9).get<bool>();
+  r.retry_after = wire.at(10).get<std::optional<double>>();
   return r;
 }
 

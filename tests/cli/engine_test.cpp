@@ -53,6 +53,7 @@ class FakeExecutor final : public JobExecutor {
 /// Keeps the reports in memory, in the order the engine gives them.
 class RecordingReporter final : public Reporter {
  public:
+  RecordingReporter() : Reporter(STDOUT_FILENO) {}
   void report(const JobResult& result) override {
     lines.push_back(std::to_string(result.seq) + " " + nlohmann::json(result.status).get<std::string>());
   }
@@ -113,7 +114,7 @@ struct EngineUnderTest {
 
 TEST_CASE("a job starts only in a free slot, and none after first-exception is satisfied") {
   Options options;
-  options.return_when = FIRST_EXCEPTION;
+  options.halt = Halt::parse("now,fail=1");  // -w first-exception
   EngineUnderTest run(options, 1);
   auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
   PipeInput input;
@@ -172,7 +173,7 @@ TEST_CASE("the deadline stops a run whose input never ends, and wins over a drai
   Options options;
   options.deadline = 0.05;
   options.let_running_finish = true;
-  options.return_when = FIRST_EXCEPTION;
+  options.halt = Halt::parse("soon,fail=1");  // -w first-exception --let-running-finish
   EngineUnderTest run(options, 2);
   auto [executor, reporter, engine] = std::tie(run.executor, run.reporter, run.engine);  // references
   PipeInput input;                                                                       // never closed: a tail -f

@@ -127,8 +127,8 @@ TEST_CASE("--dry-run shows each construct's command lines") {
 TEST_CASE("each refused idiom exits 2 with its one-line message, and runs nothing") {
   std::remove("/tmp/pexec-refused-ran");
   const std::vector<std::pair<Args, std::string>> refused = {
-      {{"--halt", "now,fail=1"}, "pexec: --halt is not supported yet: for --halt now,fail=1 use -w first-exception\n"},
-      {{"--joblog", "log"}, "pexec: --joblog is not supported yet\n"},
+      {{"--halt", "now,crash=1"}, "pexec: --halt: 'now,crash=1': WHY is fail, success or done, not 'crash'\n"},
+      {{"--bar"}, "pexec: --bar is not supported yet\n"},
       {{"-m"}, "pexec: --mode: 'touch' is not thread or process (GNU parallel's -m is --xargs here)\n"},
       {{"--pipe"}, "pexec: --pipe is not supported: pexec passes items as arguments, not on standard input\n"},
       {{"-S", "host"}, "pexec: -S is not supported: pexec runs jobs on this machine only\n"},

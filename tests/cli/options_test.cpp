@@ -39,7 +39,8 @@ TEST_CASE("defaults") {
   REQUIRE(o);
   CHECK(o->mode == Mode::thread);
   CHECK_FALSE(o->jobs.given());
-  CHECK(o->return_when == pexec::ALL_COMPLETED);
+  CHECK(o->halt.when == Halt::When::never);
+  CHECK(o->retries == 1);
   CHECK(o->grace == 1.0);
   CHECK(o->format == OutputFormat::text);
   CHECK(o->command.empty());
@@ -49,10 +50,13 @@ TEST_CASE("defaults") {
 }
 
 TEST_CASE("--return-when takes pexec's and Python's spellings in any case") {
-  CHECK(parse({"-w", "first-completed"})->return_when == pexec::FIRST_COMPLETED);
-  CHECK(parse({"--return-when", "FIRST_EXCEPTION"})->return_when == pexec::FIRST_EXCEPTION);
-  CHECK(parse({"-w", "All_Completed"})->return_when == pexec::ALL_COMPLETED);
-  CHECK(parse({"-w", "all"})->return_when == pexec::ALL_COMPLETED);
+  CHECK(parse({"-w", "first-completed"})->halt == Halt::parse("now,done=1"));
+  CHECK(parse({"--return-when", "FIRST_EXCEPTION"})->halt == Halt::parse("now,fail=1"));
+  CHECK(parse({"-w", "All_Completed"})->halt == Halt{});
+  CHECK(parse({"-w", "all"})->halt == Halt{});
+  CHECK(parse({"-w", "first-exception", "--let-running-finish"})->halt == Halt::parse("soon,fail=1"));
+  CHECK_THROWS_WITH_AS(parse({"-w", "all", "--halt", "now,fail=1"}), "give --halt or -w/--return-when, not both",
+                       UsageError);
   CHECK_THROWS_WITH_AS(parse({"-w", "sometimes"}), doctest::Contains("--return-when"), UsageError);
 }
 
@@ -142,8 +146,7 @@ TEST_CASE("delimiters, columns and items per job") {
 }
 
 TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with pexec's spelling") {
-  CHECK_THROWS_WITH_AS(parse({"--halt", "now,fail=1", "echo"}), doctest::Contains("-w first-exception"), UsageError);
-  CHECK_THROWS_WITH_AS(parse({"--joblog", "log", "echo"}), "--joblog is not supported yet", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--bar", "echo"}), "--bar is not supported yet", UsageError);
   CHECK_THROWS_WITH_AS(parse({"--pipe", "wc"}), doctest::Contains("not on standard input"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"-I", "{}", "echo"}), doctest::Contains("use {}"), UsageError);
   CHECK(parse({"--xapply"})->input.link_all);  // GNU parallel's old name of --link
@@ -167,14 +170,79 @@ TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with 
   ::rmdir(dir.c_str());
 }
 
+TEST_CASE("--halt: GNU parallel's forms, and a clear refusal of anything else") {
+  CHECK(parse({"--halt", "now,fail=1"})->halt == Halt{Halt::When::now, Halt::Why::fail, 1, {}});
+  CHECK(parse({"--halt", "soon,success=3"})->halt == Halt{Halt::When::soon, Halt::Why::success, 3, {}});
+  CHECK(parse({"--halt-on-error", "now,done=20%"})->halt == Halt{Halt::When::now, Halt::Why::done, 1, 20.0});
+  CHECK(parse({"--halt", "2"})->halt == Halt::parse("now,fail=1"));
+  CHECK(parse({"--halt", "1"})->halt == Halt::parse("soon,fail=1"));
+  CHECK(parse({"--halt", "-2"})->halt == Halt::parse("now,success=1"));
+  CHECK(parse({"--halt", "10%"})->halt == Halt::parse("soon,fail=10%"));
+  CHECK(parse({"--halt", "never"})->halt == Halt{});
+  for (const char* bad : {"later,fail=1", "now,crash=1", "now,fail=0", "now,fail=x", "now,fail=150%", "now", "3"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_WITH_AS(parse({"--halt", bad}), doctest::Contains("--halt: '"), UsageError);
+  }
+}
+
+TEST_CASE("--halt trips on counts, and on percentages once 3 jobs are done") {
+  Halt two_failures = Halt::parse("soon,fail=2");
+  CHECK_FALSE(two_failures.tripped({5, 1, 4}));
+  CHECK(two_failures.tripped({3, 2, 1}));
+  Halt half = Halt::parse("now,fail=50%");
+  CHECK_FALSE(half.tripped({1, 1, 0}));  // 100 %, but only one job done
+  CHECK_FALSE(half.tripped({2, 2, 0}));
+  CHECK(half.tripped({3, 2, 1}));
+  CHECK_FALSE(half.tripped({4, 1, 3}));
+  Halt first_success = Halt::parse("now,success=1");
+  CHECK(first_success.tripped({1, 0, 1}));
+  CHECK_FALSE(Halt{}.tripped({100, 100, 0}));
+}
+
+TEST_CASE("--halt's exit status: the triggering job's with N = 1, as GNU parallel") {
+  JobResult exited;
+  exited.status = JobStatus::failed;
+  exited.exit_code = 7;
+  JobResult signalled;
+  signalled.status = JobStatus::failed;
+  signalled.signal = 9;
+  JobResult timed_out;
+  timed_out.status = JobStatus::timeout;
+  JobResult ok;
+  ok.status = JobStatus::ok;
+  ok.exit_code = 0;
+  Halt first_failure = Halt::parse("now,fail=1");
+  CHECK(first_failure.exit_status(exited, true) == 7);
+  CHECK(first_failure.exit_status(signalled, true) == 137);
+  CHECK(first_failure.exit_status(timed_out, true) == 1);
+  CHECK(Halt::parse("now,done=1").exit_status(ok, false) == 0);
+  CHECK(Halt::parse("soon,fail=3").exit_status(exited, true) == 1);
+  CHECK(Halt::parse("now,success=1").exit_status(ok, true) == 0);
+}
+
+TEST_CASE("joblog, resume, retries and report files: checked before anything runs") {
+  CHECK_THROWS_WITH_AS(parse({"--resume"}), "--resume reads the joblog: give --joblog FILE", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--retry-failed"}), "--retry-failed reads the joblog: give --joblog FILE", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--resume", "--resume-failed", "--joblog", "x"}),
+                       "give one of --resume, --resume-failed, --retry-failed", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--joblog", "-"}), doctest::Contains("give a FILE"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--results", "out"}), doctest::Contains("give FILE.jsonl"), UsageError);
+  CHECK(parse({"--results", "out.jsonl"})->jsonl_file == "out.jsonl");
+  auto retry_failed = parse({"--joblog", "x", "--retry-failed", "echo", ":::", "a"});
+  CHECK(retry_failed->command.empty());  // the joblog's commands run, as in GNU parallel
+  CHECK(retry_failed->resume == Resume::failed_only);
+  CHECK(parse({"--retries", "0"})->retries == 1);                   // GNU parallel: 0 and 1 both mean one run
+  CHECK(parse({"--retries", "3", ":::", "echo a"})->retries == 3);  // shell jobs too
+  CHECK(parse({"--tagstring", "{1}:"})->tag);
+  CHECK_THROWS_AS(parse({"--retry-delay", "-1"}), UsageError);
+  CHECK_THROWS_AS(parse({"--delay", "x"}), UsageError);
+}
+
 TEST_CASE("URL options given to a run of shell jobs only are refused") {
   CHECK_THROWS_WITH_AS(parse({"--method", "HEAD", "echo"}),
                        "--method applies to URL jobs only, and a COMMAND makes every job a shell job", UsageError);
-  CHECK_THROWS_WITH_AS(parse({"--retries", "2", "--kind", "shell"}), doctest::Contains("not retried yet"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--kind", "url", "-n", "2"}), doctest::Contains("one item"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--output-dir", "/tmp", ":::", "echo a"}), doctest::Contains("no ::: item is a URL"),
                        UsageError);
-  CHECK(parse({"--retries", "2"})->url.retries == 2);  // a list read from stdin may hold URLs
-  CHECK(parse({"--retries", "2", ":::", "http://127.0.0.1/"})->url.retries == 2);
   CHECK_THROWS_WITH_AS(parse({"-t", "200%"}), doctest::Contains("percentage"), UsageError);
 }

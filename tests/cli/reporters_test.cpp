@@ -101,10 +101,10 @@ TEST_CASE("text: one failure line per unsuccessful job") {
   timed_out.signal = SIGTERM;
   JobResult not_started = sample(JobStatus::error);
   not_started.error = "cannot run /bin/sh: No such file or directory";
-  CHECK(reporter.failure_reason(exited) == "exit 2");
-  CHECK(reporter.failure_reason(signalled) == "signal SIGKILL");
-  CHECK(reporter.failure_reason(timed_out) == "timeout after 1.5s");
-  CHECK(reporter.failure_reason(not_started) == "could not start: cannot run /bin/sh: No such file or directory");
+  CHECK(failure_reason(exited, 1.5) == "exit 2");
+  CHECK(failure_reason(signalled, 1.5) == "signal SIGKILL");
+  CHECK(failure_reason(timed_out, 1.5) == "timeout after 1.5s");
+  CHECK(failure_reason(not_started, 1.5) == "could not start: cannot run /bin/sh: No such file or directory");
   Capture capture;
   reporter.report(exited);
   reporter.flush();
