@@ -190,7 +190,7 @@ int main(int argc, char** argv) {
     if (options->format == OutputFormat::jsonl)
       reporter = std::make_unique<JsonLinesReporter>();
     else
-      reporter = std::make_unique<TextReporter>(options->tag, options->timeout);
+      reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->color_tags);
     RecordFiles records;
     open_records(*options, records);
     Engine engine(*options, *executor, *reporter, stop_signals, records.records, history ? &*history : nullptr);

@@ -123,6 +123,7 @@ struct RawOptions {
   std::vector<std::string> arg_files;
   std::string mode = "thread", return_when, halt, format = "text", kind = "auto";
   std::string jobs, delimiter, trim, results;
+  std::string ctagstring;
   bool resume = false, resume_failed = false, retry_failed = false;
   std::optional<std::size_t> max_args, exact_args, max_lines, max_chars;
   bool null = false, xargs = false, will_cite = false;
@@ -254,7 +255,11 @@ void finish_record_options(Options& options, const RawOptions& raw) {
     if (!options.jsonl_file.empty()) throw UsageError("give --results or --jsonl-file, not both");
     options.jsonl_file = raw.results;
   }
-  if (!options.tagstring.empty()) options.tag = true;
+  if (!raw.ctagstring.empty()) {
+    options.tagstring = raw.ctagstring;
+    options.color_tags = true;
+  }
+  if (!options.tagstring.empty() || options.color_tags) options.tag = true;
 }
 
 /// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
@@ -447,6 +452,10 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_flag("--tag", options.tag, "Prefix each output line with the item and a TAB");
   app.add_option("--tagstring", options.tagstring, "--tag with STR (replacement strings allowed) as the prefix")
+      ->type_name("STR")
+      ->multi_option_policy(last);
+  app.add_flag("--ctag", options.color_tags, "--tag, in colour on a terminal");
+  app.add_option("--ctagstring", raw.ctagstring, "--tagstring, in colour on a terminal")
       ->type_name("STR")
       ->multi_option_policy(last);
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");

@@ -50,6 +50,7 @@ struct Options {
   OutputFormat format = OutputFormat::text;     // --format
   bool tag = false;                             // --tag (and --tagstring)
   std::string tagstring;                        // --tagstring; empty: the item is the tag
+  bool color_tags = false;                      // --ctag, --ctagstring
   std::string joblog;                           // --joblog FILE (+FILE appends)
   Resume resume = Resume::none;                 // --resume, --resume-failed, --retry-failed
   std::string jsonl_file;                       // --jsonl-file/--results FILE.jsonl

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace pexec::cli {
@@ -49,6 +50,13 @@ std::string failure_reason(const JobResult& r, std::optional<double> timeout) {
   return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
+TextReporter::TextReporter(bool tag, std::optional<double> timeout, bool color_tags)
+    : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout) {
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: set and not empty
+  bool allowed = color_tags && !(no_color && *no_color);
+  for (int fd : {STDOUT_FILENO, STDERR_FILENO}) color_[fd] = allowed && ::isatty(fd);
+}
+
 std::string TextReporter::failure_line(const JobResult& r, const std::string& what) const {
   std::string reason = failure_reason(r, timeout_);
   if (r.attempts > 1) reason += ", " + std::to_string(r.attempts) + " attempts";
@@ -78,8 +86,11 @@ void TextReporter::report(const JobResult& r) {
     return;
   }
   if (tag_) {
+    const std::string& tag = r.tag.empty() ? r.input : r.tag;
     for (auto [fd, output] : {std::pair{STDOUT_FILENO, &r.out}, std::pair{STDERR_FILENO, &r.err}}) {
-      LinePrefixer prefixer((r.tag.empty() ? r.input : r.tag) + "\t");
+      // --ctag: black on a background colour that changes from job to job, as GNU parallel's.
+      std::string colour = "\033[30;" + std::to_string(41 + r.seq % 6) + "m";
+      LinePrefixer prefixer(color_[fd] ? colour + tag + "\033[0m\t" : tag + "\t");
       put_output(fd, *output, [&](std::string_view piece, std::string& out) { prefixer.feed(piece, out); });
     }
   } else {

@@ -16,7 +16,9 @@ namespace pexec::cli {
 class TextReporter final : public Reporter {
  public:
   /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
-  TextReporter(bool tag, std::optional<double> timeout) : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout) {}
+  /// `color_tags` (--ctag): tags in colour, on stdout and stderr each only if it is a terminal
+  /// and NO_COLOR is not set.
+  TextReporter(bool tag, std::optional<double> timeout, bool color_tags = false);
   void report(const JobResult& result) override;
 
  private:
@@ -25,6 +27,7 @@ class TextReporter final : public Reporter {
 
   bool tag_;
   std::optional<double> timeout_;
+  bool color_[3] = {false, false, false};  // by fd: whether tags written there are coloured
 };
 
 /// Why a job did not succeed, as the failure line says it: "exit 2", "signal SIGKILL",

@@ -404,3 +404,25 @@ TEST_CASE("--tagstring: replacement strings in the tag, and -k with --resume kee
   PexecRun resumed = run_pexec({"-k", "--joblog", dir / "log", "--resume", "echo", ":::", "1", "2", "3", "4", "5"});
   CHECK(resumed.out == "4\n5\n");
 }
+
+TEST_CASE("--ctag and --ctagstring colour the tags on a terminal only, and never with NO_COLOR") {
+  if (shell("command -v script > /dev/null") != 0) {
+    MESSAGE("skipped: --ctag on a terminal (script(1), from bsdutils, is not installed)");
+    return;
+  }
+  // script(1) runs pexec on a pseudo-terminal of its own.
+  auto on_terminal = [](const std::string& environment, const std::string& options) {
+    std::string line = environment + " script -qc \"" PEXEC_BINARY " -k " + options + " echo hi ::: a b\" /dev/null";
+    FILE* pipe = popen(line.c_str(), "r");
+    REQUIRE(pipe);
+    std::string out;
+    char buffer[256];
+    while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
+    pclose(pipe);
+    return out;
+  };
+  CHECK(on_terminal("", "--ctag") == "\033[30;42ma\033[0m\thi a\r\n\033[30;43mb\033[0m\thi b\r\n");
+  CHECK(on_terminal("", "--ctagstring '<{#}>'") == "\033[30;42m<1>\033[0m\thi a\r\n\033[30;43m<2>\033[0m\thi b\r\n");
+  CHECK(on_terminal("NO_COLOR=1", "--ctag") == "a\thi a\r\nb\thi b\r\n");
+  CHECK(run_pexec({"-k", "--ctag", "echo", "hi", ":::", "a", "b"}).out == "a\thi a\nb\thi b\n");  // a pipe
+}

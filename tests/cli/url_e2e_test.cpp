@@ -95,6 +95,33 @@ TEST_CASE("--retries N runs a job failing with a 500 up to N times in all, and r
   }
 }
 
+TEST_CASE("--joblog and --resume-failed with URL jobs: only the failed fetch runs again") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    for (bool keep_order : {false, true}) {
+      CAPTURE(mode);
+      CAPTURE(keep_order);
+      std::string log = "/tmp/pexec-url-joblog-" + std::to_string(getpid());
+      std::remove(log.c_str());
+      std::string flaky = server.url("/flaky?key=resume-" + mode + std::to_string(keep_order));
+      std::vector<std::string> args = {"--mode", mode, "--joblog", log, ":::", server.url("/ok"), flaky};
+      if (keep_order) args.insert(args.begin(), "-k");
+      auto first = run_pexec(args);
+      CHECK(first.status == 1);
+      args.insert(args.begin(), "--resume-failed");
+      auto second = run_pexec(args);
+      CHECK(second.status == 0);
+      CHECK(second.out.find(" " + flaky + "\n") != std::string::npos);  // fetched again, now 200
+      CHECK(second.out.find(server.url("/ok")) == std::string::npos);   // not fetched again
+      std::ifstream file(log);
+      std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+      CHECK(text.find("\t1\t0\t" + flaky + "\n") != std::string::npos);     // Exitval 1: failed
+      CHECK(text.find("\t9\t0\t0\t" + flaky + "\n") != std::string::npos);  // Receive 9, then ok
+      std::remove(log.c_str());
+    }
+  }
+}
+
 TEST_CASE("Retry-After is honoured") {
   HttpTestServer server;
   for (const auto& mode : kModes) {
