@@ -196,7 +196,7 @@ TEST_CASE("--deadline stops the run, reports unfinished jobs and exits 124") {
   for (const auto& mode : kModes) {
     CAPTURE(mode);
     auto r =
-        run_pexec(with_mode(mode, {"-j", "1", "--deadline", "0.5", ":::", "echo first", "sleep 93.4", "echo third"}));
+        run_pexec(with_mode(mode, {"-j", "1", "--deadline", "2", ":::", "echo first", "sleep 93.4", "echo third"}));
     CHECK(r.status == 124);
     CHECK(r.out == "first\n");
     CHECK(r.err.find("pexec: 2 (of 3) jobs unfinished\n") != std::string::npos);

@@ -161,7 +161,7 @@ TEST_CASE("fault 1: the deadline holds while stdin stays open and blocked") {
     REQUIRE(wait_until("pgrep -f '^sleep 91.1'", 10));
     int status = pexec.wait(20);
     CHECK(status == 124);
-    CHECK(seconds_since(start) < 2.0);
+    CHECK(seconds_since(start) < 4.0);  // the deadline, --grace, and room for a slow (ASan) build
     CHECK(pexec.err.find("pexec: 1 (of 1) jobs unfinished") != std::string::npos);
     CHECK_FALSE(process_alive("sleep 91.1"));
   }
