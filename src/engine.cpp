@@ -359,7 +359,7 @@ void Engine::collect(std::uint64_t seq) {
   if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
   std::exception_ptr error = future.exception();
   if (!error) {
-    JobResult result = future.result();  // job outputs are shared, not copied
+    JobResult result = future.result();  // a copy; a spilled output's file is shared
     result.attempts = spec.attempt;
     if (retry_later(node.mapped(), result)) return;
     return handle(std::move(result));

@@ -109,7 +109,7 @@ int open_job_log(std::string path, bool append) {
   return fd;
 }
 
-JobLogHistory JobLogHistory::read(std::string path) {
+JobLogHistory JobLogHistory::read(std::string path, bool failed_commands) {
   if (path.starts_with('+')) path.erase(0, 1);
   JobLogHistory history;
   struct stat info {};
@@ -126,6 +126,7 @@ JobLogHistory JobLogHistory::read(std::string path) {
     if (!parse_line(line, seq, entry)) {
       throw InputError("--joblog: " + path + " line " + std::to_string(number) + " is not a joblog line");
     }
+    if (!failed_commands || entry.succeeded()) entry.command.clear();  // memory for a long joblog
     history.entries_[seq] = std::move(entry);
   }
   return history;

@@ -57,9 +57,10 @@ class JobLogHistory {
     bool succeeded() const { return exit_value == 0 && signal == 0; }
   };
 
-  /// Reads `path` ("+FILE" as --joblog takes it); a file that does not exist is an empty
-  /// history (nothing ran yet). Throws InputError for a line that is not a joblog line.
-  static JobLogHistory read(std::string path);
+  /// Reads `path` ("+FILE" as --joblog takes it), keeping the failed jobs' commands if
+  /// `failed_commands` (--retry-failed); a file that does not exist is an empty history
+  /// (nothing ran yet). Throws InputError for a line that is not a joblog line.
+  static JobLogHistory read(std::string path, bool failed_commands = false);
 
   /// Whether job `seq` needs no run now, as `resume` says: --resume skips every job with a row,
   /// --resume-failed those whose last row succeeded, --retry-failed all but the failed ones.

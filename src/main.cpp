@@ -77,8 +77,14 @@ int print_jobs(JobListReader& reader, const Options& options, int slots, const J
 /// --retry-failed: the joblog's commands are the input, one item per sequence number (so that
 /// each job keeps its number); the engine skips all but the failed ones.
 void take_commands_from(const JobLogHistory& history, Options& options) {
+  constexpr std::uint64_t kMostJobs = 50'000'000;  // the list holds an (empty) item per earlier job
   std::vector<std::string> commands;
   for (const auto& [seq, entry] : history.entries()) {
+    if (entry.succeeded()) continue;
+    if (seq > kMostJobs) {
+      throw InputError("--retry-failed: the joblog's job " + std::to_string(seq) +
+                       " is beyond the most pexec reruns (" + std::to_string(kMostJobs) + ")");
+    }
     commands.resize(seq);
     commands[seq - 1] = entry.command;
   }
@@ -168,7 +174,9 @@ int main(int argc, char** argv) {
 
   try {
     std::optional<JobLogHistory> history;
-    if (options->resume != Resume::none) history = JobLogHistory::read(options->joblog);
+    if (options->resume != Resume::none) {
+      history = JobLogHistory::read(options->joblog, options->resume == Resume::failed_only);
+    }
     if (options->resume == Resume::failed_only) take_commands_from(*history, *options);
     int slots = options->jobs.workers(default_workers(options->mode));
     if (options->dry_run || options->shellquote) {  // runs nothing: signals keep their default effect
@@ -185,14 +193,14 @@ int main(int argc, char** argv) {
 
     int workers = fit_workers_to_fd_limit(slots, options->mode, options->jobs.asks_for_most());
     JobListReader reader = open_job_list(*options, std::min(workers, options->jobs.current(workers)));
+    RecordFiles records;  // before the workers start: a file that cannot be written runs nothing
+    open_records(*options, records);
     auto executor = make_job_executor(*options, workers);
     std::unique_ptr<Reporter> reporter;
     if (options->format == OutputFormat::jsonl)
       reporter = std::make_unique<JsonLinesReporter>();
     else
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->color_tags);
-    RecordFiles records;
-    open_records(*options, records);
     Engine engine(*options, *executor, *reporter, stop_signals, records.records, history ? &*history : nullptr);
     return engine.run(reader);
   } catch (const InputError& e) {

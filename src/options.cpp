@@ -317,7 +317,8 @@ void check_url_options(Options& options, const CLI::App& app) {
     shell_only = "a COMMAND makes every job a shell job";
   } else if (options.kind == KindChoice::shell) {
     shell_only = "--kind shell makes every job a shell job";
-  } else if (options.kind == KindChoice::automatic && options.sources.front().items &&
+  } else if (options.kind == KindChoice::automatic && options.resume != Resume::failed_only &&
+             options.sources.front().items &&
              std::none_of(options.sources.front().items->begin(), options.sources.front().items->end(),
                           [](const std::string& item) { return is_url(item); })) {
     shell_only = "no ::: item is a URL";  // a job's line starts with an item of the first source
