@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace pexec {
 
@@ -42,6 +43,15 @@ class BrokenThreadPool : public BrokenExecutor {
 class BrokenProcessPool : public BrokenExecutor {
  public:
   using BrokenExecutor::BrokenExecutor;
+  /// `cause`: how the worker process ended, as CPython's __cause__ says it ("A worker process
+  /// terminated abruptly with exit code 99" / "... by signal SIGKILL").
+  BrokenProcessPool(const std::string& message, std::string cause)
+      : BrokenExecutor(message), cause_(std::move(cause)) {}
+  /// How the worker that broke the pool ended; empty if unknown.
+  const std::string& cause() const { return cause_; }
+
+ private:
+  std::string cause_;
 };
 
 /// An exception thrown by a task in a worker process, carried back to the caller: the remote

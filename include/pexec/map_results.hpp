@@ -2,7 +2,9 @@
 /// MapResults: what Executor::map returns, the results in input order, read lazily (Python's
 /// map generator, 3.14 semantics). The timeout counts from the map() call; when a result raises
 /// (the task's exception, or TimeoutError), that future and every remaining one are cancelled and
-/// the iteration ends. Dropping it early also cancels what is left.
+/// the iteration ends. Dropping it after reading from it also cancels what is left; dropped
+/// unread, every submitted task still runs (CPython: closing a generator that never started does
+/// not run its `finally`; test_map_submits_without_iteration).
 
 #include <chrono>
 #include <deque>
@@ -26,11 +28,12 @@ class MapResults {
   /// Submits the task for the next input and returns its future, or nothing at the end of input.
   using SubmitNext = std::function<std::optional<Future<Chunk>>()>;
 
-  MapResults(SubmitNext submit_next, Timeout timeout, std::optional<std::size_t> buffersize)
+  MapResults(SubmitNext submit_next, Timeout timeout, std::optional<std::ptrdiff_t> buffersize)
       : deadline_(detail::deadline_after(timeout)) {
     if (buffersize && *buffersize < 1) throw std::invalid_argument("buffersize must be None or > 0");
     // Eager without buffersize: everything is submitted before map() returns, as in Python.
-    std::size_t limit = buffersize.value_or(SIZE_MAX);
+    // (Signed, so that a negative buffersize is refused as in Python, not taken as unlimited.)
+    std::size_t limit = buffersize ? static_cast<std::size_t>(*buffersize) : SIZE_MAX;
     while (futures_.size() < limit) {
       std::optional<Future<Chunk>> future = submit_next();
       if (!future) return;
@@ -40,11 +43,14 @@ class MapResults {
   }
   MapResults(MapResults&&) = default;
   MapResults& operator=(MapResults&&) = default;
-  ~MapResults() { cancel_remaining(); }
+  ~MapResults() {
+    if (started_) cancel_remaining();
+  }
 
   /// The next result in input order, or nothing at the end; rethrows a task's exception, or
   /// TimeoutError (empty message) past the deadline.
   std::optional<R> next() {
+    started_ = true;
     if (!values_.empty()) return pop_value();
     if (submit_next_) {
       try {
@@ -118,6 +124,7 @@ class MapResults {
   std::deque<Future<Chunk>> futures_;
   std::deque<R> values_;
   SubmitNext submit_next_;
+  bool started_ = false;  // next() was called: dropping the results now cancels the rest
 };
 
 namespace detail {

@@ -94,7 +94,7 @@ class ProcessPoolExecutor {
   /// at most that many chunks are ahead and `inputs` is read lazily.
   template <class R, class... P, class Range>
   MapResults<R, std::vector<R>> map(R (*fn)(P...), Range&& inputs, Timeout timeout = {}, int chunksize = 1,
-                                    std::optional<std::size_t> buffersize = {}) {
+                                    std::optional<std::ptrdiff_t> buffersize = {}) {
     static_assert(!std::is_void_v<R>, "map needs a function that returns a value");
     if (chunksize < 1) throw std::invalid_argument("chunksize must be >= 1.");
     const std::string& name = detail::registered_name(fn);
@@ -175,7 +175,7 @@ class ProcessPoolExecutor {
   Future<R> submit_request(const std::string& name, nlohmann::json request) {
     Future<R> future;
     std::lock_guard lock(mutex_);
-    if (!broken_.empty()) throw BrokenProcessPool(broken_);
+    if (!broken_.empty()) throw BrokenProcessPool(broken_, broken_cause_);
     if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
     std::uint64_t id = next_id_++;
     request["id"] = id;
@@ -259,8 +259,9 @@ class ProcessPoolExecutor {
 
       std::vector<pollfd> fds{{wake_fd_, POLLIN, 0}};
       for (Worker& worker : workers_) fds.push_back({worker.from_worker, POLLIN, 0});
+      std::string cause = broken_cause_;
       lock.unlock();
-      publish(completed, failed);
+      publish(completed, failed, cause);
       ::poll(fds.data(), fds.size(), -1);
       std::uint64_t ignored;
       [[maybe_unused]] ssize_t n = ::read(wake_fd_, &ignored, sizeof ignored);
@@ -284,10 +285,11 @@ class ProcessPoolExecutor {
         if (it->to_worker >= 0) ::close(it->to_worker);
         bool expected = it->told_to_exit && !it->task;
         it = workers_.erase(it);
-        if (!expected && broken_.empty()) break_pool(failed);
+        if (!expected && broken_.empty()) break_pool(failed, how_it_ended(status));
       }
+      cause = broken_cause_;
       lock.unlock();
-      publish(completed, failed);
+      publish(completed, failed, cause);
       lock.lock();
     }
   }
@@ -308,7 +310,7 @@ class ProcessPoolExecutor {
         } catch (const std::exception& e) {
           log_error(std::string("cannot start a worker process: ") + e.what());
           // The workers there are take the work; with none, nothing can run it.
-          if (workers_.empty()) break_pool(failed);
+          if (workers_.empty()) break_pool(failed, "could not be started");
           return;
         }
       }
@@ -348,9 +350,22 @@ class ProcessPoolExecutor {
     return true;
   }
 
-  // A worker died unannounced: Python's _terminate_broken (with the lock held).
-  void break_pool(std::vector<WorkItem>& failed) {
-    broken_ = "A child process terminated abruptly, the process pool is not usable anymore";
+  /// How a worker's wait status says it ended, as newer CPython's BrokenProcessPool cause
+  /// puts it: "terminated abruptly with exit code 99", "... by signal SIGKILL".
+  static std::string how_it_ended(int status) {
+    if (WIFSIGNALED(status)) {
+      const char* name = sigabbrev_np(WTERMSIG(status));
+      return std::string("terminated abruptly by signal ") +
+             (name ? std::string("SIG") + name : std::to_string(WTERMSIG(status)));
+    }
+    return "terminated abruptly with exit code " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+
+  // A worker died unannounced (`how`, see how_it_ended): Python's _terminate_broken (with the
+  // lock held). The messages are CPython's, with how the worker ended.
+  void break_pool(std::vector<WorkItem>& failed, const std::string& how) {
+    broken_ = "A child process " + how + ", the process pool is not usable anymore";
+    broken_cause_ = "A worker process " + how;
     shutdown_ = true;
     for (auto& [id, item] : pending_) failed.push_back(std::move(item));
     pending_.clear();
@@ -363,7 +378,8 @@ class ProcessPoolExecutor {
   }
 
   // Completes futures with the lock released: their callbacks may call back into the pool.
-  static void publish(std::vector<std::pair<WorkItem, nlohmann::json>>& completed, std::vector<WorkItem>& failed) {
+  static void publish(std::vector<std::pair<WorkItem, nlohmann::json>>& completed, std::vector<WorkItem>& failed,
+                      const std::string& cause) {
     for (auto& [item, response] : completed) {
       try {
         item.deliver(response);
@@ -374,7 +390,9 @@ class ProcessPoolExecutor {
       try {
         // One exception object per future (the reference's Q7).
         item.future->set_exception(std::make_exception_ptr(BrokenProcessPool(
-            "A process in the process pool was terminated abruptly while the future was running or pending.")));
+            "A process in the process pool was terminated abruptly while the future was running or pending. (" + cause +
+                ")",
+            cause)));
       } catch (const InvalidStateError&) {
         // cancelled: Python skips these too
       }
@@ -415,6 +433,7 @@ class ProcessPoolExecutor {
   std::uint64_t next_id_ = 0;
   bool shutdown_ = false;
   std::string broken_;
+  std::string broken_cause_;  // how the worker that broke the pool ended
   std::thread manager_;
   std::mutex join_mutex_;
 };

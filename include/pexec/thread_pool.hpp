@@ -72,7 +72,7 @@ class ThreadPoolExecutor {
   /// `buffersize` every call is submitted now; with it, only that many are ahead of the reader,
   /// and `inputs` is read lazily (it may be endless). The executor must outlive the results.
   template <class F, class Range>
-  auto map(F fn, Range&& inputs, Timeout timeout = {}, std::optional<std::size_t> buffersize = {}) {
+  auto map(F fn, Range&& inputs, Timeout timeout = {}, std::optional<std::ptrdiff_t> buffersize = {}) {
     using R = std::invoke_result_t<F&, std::ranges::range_reference_t<Range>>;
     static_assert(!std::is_void_v<R>, "map needs a function that returns a value");
     auto cursor = detail::make_cursor(std::forward<Range>(inputs));

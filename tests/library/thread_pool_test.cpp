@@ -205,6 +205,38 @@ TEST_CASE("map submits everything at the call without buffersize") {
   CHECK(calls == 6);
 }
 
+TEST_CASE("ThreadPoolExecutorTest.test_map_submits_without_iteration: results dropped unread, every task runs") {
+  ThreadPoolExecutor pool(1);
+  std::atomic<int> calls{0};
+  pool.map(
+      [&](int x) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        return ++calls + x;
+      },
+      std::vector<int>(10, 0));  // the results are dropped at once
+  pool.shutdown(true);
+  CHECK(calls == 10);
+}
+
+TEST_CASE("map results dropped after a read cancel the tasks not started") {
+  ThreadPoolExecutor pool(1);
+  Event release;
+  std::atomic<int> ran_late{0};
+  {
+    auto results = pool.map(
+        [&](int x) {
+          if (x == 1) release.wait();  // keeps the only worker busy: 2 and 3 stay queued
+          if (x >= 2) ++ran_late;
+          return x;
+        },
+        std::vector<int>{0, 1, 2, 3});
+    CHECK(*results.next() == 0);
+  }  // dropped after one read, as a closed generator
+  release.set();
+  pool.shutdown(true);
+  CHECK(ran_late == 0);
+}
+
 TEST_CASE("map stops at the first exception and cancels the rest") {
   ThreadPoolExecutor pool(1);
   Event release;
@@ -274,6 +306,9 @@ TEST_CASE("map with buffersize keeps input order for several buffer sizes") {
     CHECK(std::is_sorted(results.begin(), results.end()));
   }
   CHECK_THROWS_WITH_AS(pool.map([](int x) { return x; }, inputs, {}, 0), "buffersize must be None or > 0",
+                       std::invalid_argument);
+  // ExecutorTest.test_map_buffersize_value_validation: a negative size too, not "unlimited".
+  CHECK_THROWS_WITH_AS(pool.map([](int x) { return x; }, inputs, {}, -1), "buffersize must be None or > 0",
                        std::invalid_argument);
 }
 
