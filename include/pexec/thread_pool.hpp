@@ -54,17 +54,22 @@ class ThreadPoolExecutor {
   template <class F, class... Args>
   auto submit(F&& fn, Args&&... args) {
     auto [future, task] = detail::bind_task(std::forward<F>(fn), std::forward<Args>(args)...);
-    std::lock_guard lock(mutex_);
+    std::unique_lock lock(mutex_);
     if (!broken_.empty()) throw BrokenThreadPool(broken_);
     if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
     queue_.push_back(std::move(task));
+    bool started;
     try {
-      adjust_thread_count();
+      started = adjust_thread_count();
     } catch (...) {
       queue_.pop_back();
       throw;
     }
     work_available_.notify_one();
+    // A thread started for this call takes work before submit() returns, as a CPython worker
+    // does once Thread.start() has returned: a shutdown(cancel_futures=true) right after the
+    // submits cancels only what no thread has taken (test_cancel_futures).
+    if (started) thread_ready_.wait(lock, [this] { return starting_ == 0; });
     return future;
   }
 
@@ -131,27 +136,43 @@ class ThreadPoolExecutor {
 
  private:
   // Python's _adjust_thread_count: claim an idle thread if there is one, else start one.
-  void adjust_thread_count() {
+  // Whether a thread was started (it will take work, see submit()).
+  bool adjust_thread_count() {
     if (idle_ > 0) {
       --idle_;
-      return;
+      return false;
     }
     int count = static_cast<int>(threads_.size());
-    if (count >= max_workers_) return;
+    if (count >= max_workers_) return false;
     try {
       threads_.emplace_back([this, count] { worker(thread_name_prefix_ + "_" + std::to_string(count), count); });
+      ++starting_;
+      return true;
     } catch (const std::system_error& e) {
       // No thread to be had (RLIMIT_NPROC, memory): the threads there are take the work. With
       // none at all, the call cannot run: submit() takes it back and throws.
       if (count == 0) throw;
       log_error(std::string("cannot start a worker thread, running with ") + std::to_string(count) + ": " + e.what());
+      return false;
     }
+  }
+
+  /// A new thread has taken its first task (or found none, or is running its initializer).
+  void thread_started() {
+    --starting_;
+    thread_ready_.notify_all();
   }
 
   void worker(std::string name, int index) {
     detail::this_worker() = {name, index};
     pthread_setname_np(pthread_self(), name.substr(0, 15).c_str());
+    bool announced = false;  // to submit(), once this thread has taken its first task
     if (initializer_) {
+      {
+        std::lock_guard lock(mutex_);  // submit() does not wait for the initializer
+        thread_started();
+        announced = true;
+      }
       try {
         initializer_();
       } catch (...) {
@@ -174,6 +195,12 @@ class ThreadPoolExecutor {
       if (queue_.empty() && !idle_claimed && !shutdown_) {
         ++idle_;  // This thread will wait: submit() may count on it instead of starting another.
         idle_claimed = true;
+      }
+      if (!announced) {
+        // Under this same lock it now takes the front task, if there is one (the wait below
+        // returns at once), or finds none to take: either way submit() need not wait longer.
+        announced = true;
+        thread_started();
       }
       work_available_.wait(lock, [this] { return !queue_.empty() || shutdown_; });
       if (queue_.empty()) return;  // shut down and drained
@@ -211,6 +238,8 @@ class ThreadPoolExecutor {
 
   mutable std::mutex mutex_;
   std::condition_variable work_available_;
+  std::condition_variable thread_ready_;  // a new thread took its first task
+  int starting_ = 0;                      // threads started that have not yet taken a task
   std::deque<std::unique_ptr<detail::Task>> queue_;
   std::vector<std::thread> threads_;
   std::size_t joined_count_ = 0;

@@ -136,6 +136,27 @@ TEST_CASE("shutdown(cancel_futures) cancels what has not started and lets runnin
   CHECK(done.size() == queued.size());
 }
 
+TEST_CASE("ThreadPoolExecutorTest.test_cancel_futures: some calls started, the rest cancelled, none left pending") {
+  ThreadPoolExecutor pool(5);
+  std::vector<pexec::Future<void>> fs;
+  for (int i = 0; i < 50; ++i) {
+    fs.push_back(pool.submit([] { std::this_thread::sleep_for(std::chrono::milliseconds(100)); }));
+  }
+  pool.shutdown(true, true);
+  int cancelled = 0, finished = 0;
+  for (auto& f : fs) {
+    if (f.cancelled()) {
+      ++cancelled;
+      continue;
+    }
+    CHECK(f.done());
+    CHECK_FALSE(f.exception());
+    ++finished;
+  }
+  CHECK(cancelled > 20);
+  CHECK(finished > 0);  // the threads started by the submits had taken work
+}
+
 TEST_CASE("shutdown right after cancelling a submitted call does not hang") {
   ThreadPoolExecutor pool(1);
   pool.submit([] { return 1; }).cancel();
