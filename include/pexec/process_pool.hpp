@@ -80,13 +80,20 @@ class ProcessPoolExecutor {
 
   /// Schedules fn(args...) in a worker and returns its future. The task's exception comes back
   /// as RemoteError (its type name and message). Throws BrokenProcessPool on a broken pool and
-  /// std::runtime_error("cannot schedule new futures after shutdown") after shutdown().
+  /// std::runtime_error("cannot schedule new futures after shutdown") after shutdown(). An
+  /// argument that cannot be encoded fails the future with the encoder's exception, as CPython
+  /// fails the future of an argument that cannot be pickled; submit() itself does not throw.
   template <class R, class... P, class... A>
   Future<R> submit(R (*fn)(P...), A&&... args) {
     static_assert(sizeof...(P) == sizeof...(A), "submit needs one argument per parameter");
+    const std::string& name = detail::registered_name(fn);
     nlohmann::json arguments = nlohmann::json::array();
-    (arguments.push_back(nlohmann::json(static_cast<std::decay_t<P>>(std::forward<A>(args)))), ...);
-    return submit_request<R>(detail::registered_name(fn), {{"args", std::move(arguments)}});
+    try {
+      (arguments.push_back(nlohmann::json(static_cast<std::decay_t<P>>(std::forward<A>(args)))), ...);
+    } catch (...) {
+      return failed_submit<R>(std::current_exception());
+    }
+    return submit_request<R>(name, {{"args", std::move(arguments)}});
   }
 
   /// fn over `inputs` in input order (see MapResults); each task carries `chunksize` inputs. An
@@ -171,18 +178,43 @@ class ProcessPoolExecutor {
     bool told_to_exit = false;
   };
 
+  /// submit() of a call whose arguments could not be encoded (`error`): what submit() throws on a
+  /// broken or shut-down pool, else a future that holds `error`.
+  template <class R>
+  Future<R> failed_submit(std::exception_ptr error) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!broken_.empty()) throw BrokenProcessPool(broken_, broken_cause_);
+      if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
+    }
+    Future<R> future;
+    future.set_running_or_notify_cancel();
+    future.set_exception(error);
+    return future;
+  }
+
   template <class R>
   Future<R> submit_request(const std::string& name, nlohmann::json request) {
+    std::uint64_t id;
+    {
+      std::lock_guard lock(mutex_);
+      id = next_id_++;
+    }
+    request["id"] = id;
+    request["fn"] = name;
+    std::string frame;
+    try {
+      frame = detail::encode_frame(request);
+    } catch (...) {
+      return failed_submit<R>(std::current_exception());
+    }
     Future<R> future;
     std::lock_guard lock(mutex_);
     if (!broken_.empty()) throw BrokenProcessPool(broken_, broken_cause_);
     if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
-    std::uint64_t id = next_id_++;
-    request["id"] = id;
-    request["fn"] = name;
-    pending_.emplace(id, WorkItem{std::static_pointer_cast<detail::FutureCore>(future.core().shared_from_this()),
-                                  detail::encode_frame(request),
-                                  [future](const nlohmann::json& response) { complete<R>(future, response); }});
+    pending_.emplace(
+        id, WorkItem{std::static_pointer_cast<detail::FutureCore>(future.core().shared_from_this()), std::move(frame),
+                     [future](const nlohmann::json& response) { complete<R>(future, response); }});
     queue_.push_back(id);
     if (!manager_.joinable()) {
       try {

@@ -32,6 +32,26 @@ void from_json(const nlohmann::json& j, Point& p) {
 Point mirror(Point p) { return {p.y, p.x}; }
 }  // namespace geometry
 
+namespace encoding {
+/// An argument type whose encoding fails, as an object that cannot be pickled.
+struct Unencodable {};
+void to_json(nlohmann::json&, const Unencodable&) { throw std::runtime_error("cannot encode an Unencodable"); }
+void from_json(const nlohmann::json&, Unencodable&) {}
+int take_unencodable(Unencodable) { return 1; }
+/// A type whose decoding fails for negative values: in the worker (an argument) or in the parent
+/// (a result).
+struct Undecodable {
+  int value = 0;
+};
+void to_json(nlohmann::json& j, const Undecodable& u) { j = u.value; }
+void from_json(const nlohmann::json& j, Undecodable& u) {
+  u.value = j.get<int>();
+  if (u.value < 0) throw std::runtime_error("cannot decode a negative Undecodable");
+}
+Undecodable make_undecodable(int value) { return {value}; }
+int take_undecodable(Undecodable u) { return u.value; }
+}  // namespace encoding
+
 namespace {
 int square(int x) { return x * x; }
 int worker_pid() { return static_cast<int>(::getpid()); }
@@ -79,6 +99,9 @@ PEXEC_REGISTER(die_by_sigkill);
 PEXEC_REGISTER(exit_abruptly);
 PEXEC_REGISTER(sleep_for);
 PEXEC_REGISTER(append_line);
+PEXEC_REGISTER(encoding::take_unencodable);
+PEXEC_REGISTER(encoding::make_undecodable);
+PEXEC_REGISTER(encoding::take_undecodable);
 PEXEC_REGISTER(initialize);
 PEXEC_REGISTER(failing_initializer);
 PEXEC_REGISTER(was_initialized);
@@ -154,6 +177,29 @@ TEST_CASE("ProcessPoolExecutorTest.test_map_submits_without_iteration: results d
   for (std::string line; std::getline(file, line);) ++lines;
   CHECK(lines == 10);
   std::remove(path.c_str());
+}
+
+TEST_CASE("ExecutorDeadlockTest.test_error_at_task_pickle: an argument that cannot be encoded fails its future") {
+  ProcessPoolExecutor pool(1);
+  pexec::Future<int> f;
+  CHECK_NOTHROW(f = pool.submit(encoding::take_unencodable, encoding::Unencodable{}));
+  CHECK_THROWS_WITH_AS(f.result(60), "cannot encode an Unencodable", std::runtime_error);
+  CHECK(pool.submit(square, 3).result(60) == 9);  // the pool keeps working
+  pool.shutdown();
+  CHECK_THROWS_WITH_AS(pool.submit(encoding::take_unencodable, encoding::Unencodable{}),
+                       "cannot schedule new futures after shutdown", std::runtime_error);
+}
+
+TEST_CASE("a task the worker cannot decode, or a result the parent cannot decode, fails only its future") {
+  // CPython breaks the whole pool for these (BrokenProcessPool); pexec fails the one future.
+  ProcessPoolExecutor pool(1);
+  auto bad_argument = pool.submit(encoding::take_undecodable, encoding::Undecodable{-5});
+  CHECK_THROWS_WITH_AS(bad_argument.result(60), doctest::Contains("cannot decode a negative Undecodable"),
+                       pexec::RemoteError);
+  auto bad_result = pool.submit(encoding::make_undecodable, -1);
+  CHECK_THROWS_WITH_AS(bad_result.result(60), "cannot decode a negative Undecodable", std::runtime_error);
+  CHECK(pool.submit(encoding::take_undecodable, encoding::Undecodable{7}).result(60) == 7);
+  CHECK(pool.submit(square, 4).result(60) == 16);
 }
 
 TEST_CASE("map with tuples, and a failure fails its whole chunk") {
