@@ -28,6 +28,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -100,14 +101,15 @@ class ProcessPoolExecutor {
   /// input is the argument of a one-parameter fn, or a tuple of arguments. With `buffersize`,
   /// at most that many chunks are ahead and `inputs` is read lazily.
   template <class R, class... P, class Range>
-  MapResults<R, std::vector<R>> map(R (*fn)(P...), Range&& inputs, Timeout timeout = {}, int chunksize = 1,
-                                    std::optional<std::ptrdiff_t> buffersize = {}) {
-    static_assert(!std::is_void_v<R>, "map needs a function that returns a value");
+  auto map(R (*fn)(P...), Range&& inputs, Timeout timeout = {}, int chunksize = 1,
+           std::optional<std::ptrdiff_t> buffersize = {}) {
+    // A function that returns nothing gives std::monostate results, as Python's give None.
+    using Value = std::conditional_t<std::is_void_v<R>, std::monostate, R>;
     if (chunksize < 1) throw std::invalid_argument("chunksize must be >= 1.");
     const std::string& name = detail::registered_name(fn);
     auto cursor = detail::make_cursor(std::forward<Range>(inputs));
-    return MapResults<R, std::vector<R>>(
-        [this, name, cursor, chunksize]() -> std::optional<Future<std::vector<R>>> {
+    return MapResults<Value, std::vector<Value>>(
+        [this, name, cursor, chunksize]() -> std::optional<Future<std::vector<Value>>> {
           if (cursor->at_end()) return std::nullopt;
           nlohmann::json chunk = nlohmann::json::array();
           while (static_cast<int>(chunk.size()) < chunksize && !cursor->at_end()) {
@@ -117,7 +119,7 @@ class ProcessPoolExecutor {
               chunk.push_back(nlohmann::json(cursor->take()));
             }
           }
-          return submit_request<std::vector<R>>(name, {{"chunk", std::move(chunk)}});
+          return submit_request<std::vector<Value>>(name, {{"chunk", std::move(chunk)}});
         },
         timeout, buffersize);
   }
@@ -238,6 +240,8 @@ class ProcessPoolExecutor {
       }
       if constexpr (std::is_void_v<R>) {
         future.set_result();
+      } else if constexpr (std::is_same_v<R, std::vector<std::monostate>>) {
+        future.set_result(R(response.at("result").size()));  // a chunk of calls that return nothing
       } else {
         future.set_result(response.at("result").get<R>());
       }

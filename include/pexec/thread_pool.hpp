@@ -17,6 +17,7 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "pexec/cpu_count.hpp"
@@ -78,13 +79,23 @@ class ThreadPoolExecutor {
   /// and `inputs` is read lazily (it may be endless). The executor must outlive the results.
   template <class F, class Range>
   auto map(F fn, Range&& inputs, Timeout timeout = {}, std::optional<std::ptrdiff_t> buffersize = {}) {
-    using R = std::invoke_result_t<F&, std::ranges::range_reference_t<Range>>;
-    static_assert(!std::is_void_v<R>, "map needs a function that returns a value");
+    using Called = std::invoke_result_t<F&, std::ranges::range_reference_t<Range>>;
+    // A function that returns nothing gives std::monostate results, as Python's give None.
+    using R = std::conditional_t<std::is_void_v<Called>, std::monostate, Called>;
     auto cursor = detail::make_cursor(std::forward<Range>(inputs));
     return MapResults<R>(
         [this, fn = std::move(fn), cursor]() -> std::optional<Future<R>> {
           if (cursor->at_end()) return std::nullopt;
-          return submit(fn, cursor->take());
+          if constexpr (std::is_void_v<Called>) {
+            return submit(
+                [fn](auto&& value) {
+                  fn(std::forward<decltype(value)>(value));
+                  return std::monostate{};
+                },
+                cursor->take());
+          } else {
+            return submit(fn, cursor->take());
+          }
         },
         timeout, buffersize);
   }

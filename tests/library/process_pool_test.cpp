@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "log_capture.hpp"
@@ -88,6 +89,7 @@ int append_line(const std::string& path) {
   std::ofstream(path, std::ios::app) << "ran\n";
   return 0;
 }
+void append_nothing(const std::string& path) { std::ofstream(path, std::ios::app) << "ran\n"; }
 }  // namespace
 
 PEXEC_REGISTER(square);
@@ -99,6 +101,7 @@ PEXEC_REGISTER(die_by_sigkill);
 PEXEC_REGISTER(exit_abruptly);
 PEXEC_REGISTER(sleep_for);
 PEXEC_REGISTER(append_line);
+PEXEC_REGISTER(append_nothing);
 PEXEC_REGISTER(encoding::take_unencodable);
 PEXEC_REGISTER(encoding::make_undecodable);
 PEXEC_REGISTER(encoding::take_undecodable);
@@ -200,6 +203,23 @@ TEST_CASE("a task the worker cannot decode, or a result the parent cannot decode
   CHECK_THROWS_WITH_AS(bad_result.result(60), "cannot decode a negative Undecodable", std::runtime_error);
   CHECK(pool.submit(encoding::take_undecodable, encoding::Undecodable{7}).result(60) == 7);
   CHECK(pool.submit(square, 4).result(60) == 16);
+}
+
+TEST_CASE("map of a function that returns nothing gives std::monostate results, in chunks too") {
+  std::string path = "/tmp/pexec-map-void-" + std::to_string(::getpid());
+  std::remove(path.c_str());
+  ProcessPoolExecutor pool(2);
+  std::size_t count = 0;
+  for (std::monostate r : pool.map(append_nothing, std::vector<std::string>(5, path), 60, 2)) {
+    (void)r;
+    ++count;
+  }
+  CHECK(count == 5);
+  std::ifstream file(path);
+  int lines = 0;
+  for (std::string line; std::getline(file, line);) ++lines;
+  CHECK(lines == 5);
+  std::remove(path.c_str());
 }
 
 TEST_CASE("map with tuples, and a failure fails its whole chunk") {

@@ -13,6 +13,7 @@
 #include <set>
 #include <stdexcept>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #include "event.hpp"
@@ -214,6 +215,15 @@ TEST_CASE("map returns results in input order") {
   std::vector<int> results;
   for (int r : pool.map([](int x) { return std::abs(x); }, inputs)) results.push_back(r);
   CHECK(results == std::vector<int>{5, 4, 3, 2, 1, 0, 1, 2, 3, 4});
+}
+
+TEST_CASE("map of a function that returns nothing gives std::monostate results, as Python's None") {
+  ThreadPoolExecutor pool(2);
+  std::atomic<int> sum{0};
+  std::vector<std::monostate> results;
+  for (std::monostate r : pool.map([&](int x) { sum += x; }, std::vector<int>{1, 2, 3})) results.push_back(r);
+  CHECK(results.size() == 3);
+  CHECK(sum == 6);
 }
 
 TEST_CASE("map submits everything at the call without buffersize") {
