@@ -14,3 +14,17 @@ run(${CMAKE_COMMAND} --build ${WORK_DIR}/build -j2)
 foreach(example squares primes map_timeout)
   run(${WORK_DIR}/build/${example})
 endforeach()
+
+# The thread pool alone: found and built with nlohmann_json out of reach, and no header of it
+# pulled in by the thread pool's headers (the compiler's dependency list names none).
+run(${CMAKE_COMMAND} -S ${SOURCE_DIR}/tests/examples/threads_only -B ${WORK_DIR}/threads
+    -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_DISABLE_FIND_PACKAGE_nlohmann_json=ON)
+run(${CMAKE_COMMAND} --build ${WORK_DIR}/threads -j2)
+run(${WORK_DIR}/threads/squares_threads)
+execute_process(COMMAND ${CXX} -std=c++20 -M -I${WORK_DIR}/prefix/include
+                        ${SOURCE_DIR}/tests/examples/threads_only/squares_threads.cpp
+                OUTPUT_VARIABLE dependencies RESULT_VARIABLE status)
+if(NOT status EQUAL 0 OR dependencies MATCHES "nlohmann")
+  message(FATAL_ERROR "the thread pool's headers pull in nlohmann_json (or -M failed: ${status})")
+endif()
+message("threads only: no nlohmann_json header")
