@@ -127,6 +127,12 @@ JobResult started_result(const JobSpec& spec, const std::string& worker);
 /// A result for a job that never ran (status cancelled) or whose worker was lost.
 JobResult unstarted_result(const JobSpec& spec, JobStatus status, std::string error = {});
 
+/// What a job ran, as reports name it: its shell command line, or its item (a URL job's URL;
+/// a job that never got a command line).
+inline const std::string& command_or_input(const JobResult& result) {
+  return result.command.empty() ? result.input : result.command;
+}
+
 /// `url` as reports show it: a password in it (http://user:password@host/) becomes "***", as
 /// curl hides it in its own output.
 std::string url_for_display(const std::string& url);

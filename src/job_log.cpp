@@ -80,7 +80,7 @@ std::string job_log_line(const JobResult& r) {
                 static_cast<unsigned long long>(r.seq), static_cast<long long>(start_ms / 1000),
                 static_cast<long long>(start_ms % 1000), r.duration_s, static_cast<unsigned long long>(received),
                 exit_value, signal);
-  std::string command = r.kind == "url" || r.command.empty() ? r.input : r.command;
+  std::string command = command_or_input(r);
   for (char& c : command) {
     if (c == '\n') c = '\0';  // one line per run, as GNU parallel writes it
   }

@@ -122,10 +122,9 @@ JunitReporter::~JunitReporter() { ::close(fd()); }
 
 void JunitReporter::report(const JobResult& r) {
   ++tests_;
-  std::string name = !r.tag.empty() ? r.tag : r.kind == "url" || r.command.empty() ? r.input : r.command;
+  const std::string& name = r.tag.empty() ? command_or_input(r) : r.tag;
   std::string xml =
       "  <testcase name=\"" + xml_escape(name) + "\" classname=\"pexec\" time=\"" + seconds(r.duration_s) + "\">";
-  std::string reason = failure_reason(r, timeout_);
   switch (r.status) {
     case JobStatus::ok:
       break;
@@ -137,15 +136,16 @@ void JunitReporter::report(const JobResult& r) {
       break;
     case JobStatus::error:
       ++errors_;
-      xml += "<error message=\"" + xml_escape(reason) + "\" type=\"error\">" + xml_escape(r.error) + "</error>";
+      xml += "<error message=\"" + xml_escape(failure_reason(r, timeout_)) + "\" type=\"error\">" +
+             xml_escape(r.error) + "</error>";
       break;
     case JobStatus::failed:
     case JobStatus::timeout: {
       ++failures_;
       std::string type = r.status == JobStatus::timeout ? "timeout" : r.signal ? "signal" : "exit";
       std::string detail = r.kind == "url" ? r.error : tail_of(r.err);
-      xml +=
-          "<failure message=\"" + xml_escape(reason) + "\" type=\"" + type + "\">" + xml_escape(detail) + "</failure>";
+      xml += "<failure message=\"" + xml_escape(failure_reason(r, timeout_)) + "\" type=\"" + type + "\">" +
+             xml_escape(detail) + "</failure>";
       break;
     }
   }

@@ -98,7 +98,7 @@ void TextReporter::report(const JobResult& r) {
     put_output(STDERR_FILENO, r.err);
   }
   if (r.status != JobStatus::ok) {
-    put(STDERR_FILENO, failure_line(r, r.command.empty() ? r.input : r.command));
+    put(STDERR_FILENO, failure_line(r, command_or_input(r)));
   }
 }
 
