@@ -1,6 +1,8 @@
 #include "engine.hpp"
 
 #include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -11,8 +13,8 @@
 #include <cstring>
 #include <system_error>
 
-#include "pexec/detail/write_all.hpp"
 #include "pexec/errors.hpp"
+#include "shared_output.hpp"
 
 namespace pexec::cli {
 
@@ -27,6 +29,13 @@ StopLevel next_level(StopLevel level) {
 
 bool is_failure(JobStatus status) {
   return status == JobStatus::failed || status == JobStatus::timeout || status == JobStatus::error;
+}
+
+/// Whether stdout is the terminal stderr is (writes to it must keep clear of the bar).
+bool stdout_is_stderr_terminal() {
+  struct stat out, err;
+  return ::isatty(STDOUT_FILENO) && ::fstat(STDOUT_FILENO, &out) == 0 && ::fstat(STDERR_FILENO, &err) == 0 &&
+         out.st_rdev == err.st_rdev;
 }
 
 CommandTemplate make_tag_template(const Options& options) {
@@ -52,7 +61,11 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
       workers_(static_cast<std::size_t>(std::max(1, executor.workers()))),
       slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
-      keep_order_window_(4 * workers_ + 16) {
+      keep_order_window_(4 * workers_ + 16),
+      progress_in_place_(::isatty(STDERR_FILENO)),
+      show_progress_(options.progress != ProgressStyle::none && (progress_in_place_ || options.force_progress)),
+      expected_jobs_(options.total_jobs) {
+  if (show_progress_ && progress_in_place_) SharedOutput::get().use_terminal(stdout_is_stderr_terminal());
   for (int slot = 1; slot <= static_cast<int>(workers_); ++slot) free_slots_.push(slot);
   signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
@@ -73,6 +86,8 @@ int Engine::run(JobListReader& reader) {
 bool Engine::advance(JobListReader& reader) {
   if (!started_) {
     started_ = true;
+    started_at_ = Clock::now();
+    next_draw_ = started_at_ + (progress_in_place_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1000));
     if (options_.deadline) deadline_ = steady_after(*options_.deadline);
   }
   start_jobs(reader);
@@ -93,19 +108,28 @@ int Engine::finish() {
       stop_reason_ = std::max(stop_reason_, StopReason::output_error);
     }
   }
-  if (input_error_) detail::write_all(STDERR_FILENO, "pexec: " + *input_error_ + "\n");
-  if (stop_reason_ == StopReason::output_error) {
-    detail::write_all(STDERR_FILENO, !record_error_.empty() ? "pexec: cannot write " + record_error_ + "\n"
-                                                            : std::string("pexec: write error on standard output: ") +
-                                                                  std::strerror(output_errno_) + "\n");
+  if (show_progress_) {
+    if (progress_in_place_)
+      SharedOutput::get().clear_bar();
+    else
+      draw_progress();  // the last line says where the run ended
   }
-  if (counts_.failed > 0) {
-    detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(counts_.failed) + " of " + std::to_string(jobs_read_) +
-                                         (jobs_read_ == 1 ? " job failed\n" : " jobs failed\n"));
+  if (input_error_) message("pexec: " + *input_error_ + "\n");
+  if (stop_reason_ == StopReason::output_error) {
+    message(!record_error_.empty()
+                ? "pexec: cannot write " + record_error_ + "\n"
+                : std::string("pexec: write error on standard output: ") + std::strerror(output_errno_) + "\n");
   }
   if (stop_reason_ == StopReason::deadline) {
-    detail::write_all(STDERR_FILENO, "pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) +
-                                         ") jobs unfinished\n");
+    message("pexec: " + std::to_string(unfinished_) + " (of " + std::to_string(jobs_read_) + ") jobs unfinished\n");
+  }
+  if (options_.summary.value_or(::isatty(STDERR_FILENO))) {
+    tally_.jobs = jobs_read_;
+    message(summary_line(tally_, std::chrono::duration<double>(Clock::now() - started_at_).count(),
+                         options_.colour_on(STDERR_FILENO)));
+  } else if (counts_.failed > 0) {
+    message("pexec: " + std::to_string(counts_.failed) + " of " + std::to_string(jobs_read_) +
+            (jobs_read_ == 1 ? " job failed\n" : " jobs failed\n"));
   }
   return exit_status();
 }
@@ -183,7 +207,7 @@ void Engine::submit(JobSpec spec, JobArgs args) {
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
-    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future}).first->second;
+    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future, Clock::now()}).first->second;
     // Submitted to a free worker, the job starts now: the margin covers the report's way back.
     if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {
@@ -260,6 +284,7 @@ std::optional<Clock::time_point> Engine::next_timer() const {
     if (!retries_.empty() && in_flight_.size() < slots_)
       sooner(std::max(retries_.begin()->first, next_start_.value_or(Clock::time_point::min())));
   }
+  if (show_progress_) next = next ? std::min(*next, next_draw_) : next_draw_;
   for (const auto& [seq, job] : in_flight_) {
     if (!job.overdue && job.overdue_at != Clock::time_point::max())
       next = next ? std::min(*next, job.overdue_at) : job.overdue_at;
@@ -310,7 +335,44 @@ void Engine::wait_for_events(JobListReader& reader) {
   if (level_ == StopLevel::terminating && now >= steady_after(options_.grace + 1.0, level_since_)) {
     raise_level(StopLevel::killing);
   }
+  if (show_progress_ && now >= next_draw_) draw_progress();
 }
+
+std::string Engine::progress_text() const {
+  ProgressCounts counts;
+  counts.running = in_flight_.size();
+  counts.done = counts_.done + unfinished_;
+  counts.failed = counts_.failed;
+  counts.read = jobs_read_;
+  counts.total = expected_jobs_;
+  counts.input_ended = input_ended_;
+  counts.elapsed_s = std::chrono::duration<double>(Clock::now() - started_at_).count();
+  winsize size{};
+  int width = ::ioctl(STDERR_FILENO, TIOCGWINSZ, &size) == 0 && size.ws_col > 0 ? size.ws_col : 80;
+  return progress_line(options_.progress, counts, width, options_.colour_on(STDERR_FILENO));
+}
+
+void Engine::draw_progress() {
+  SharedOutput::get().draw_bar(progress_text());
+  // In place, often enough to look alive; into a pipe or a file, a line a second.
+  next_draw_ = Clock::now() + (progress_in_place_ ? std::chrono::milliseconds(100) : std::chrono::milliseconds(1000));
+}
+
+void Engine::list_running_jobs() {
+  auto now = Clock::now();
+  std::string text = "pexec: " + std::to_string(in_flight_.size()) + " running, " +
+                     std::to_string(counts_.done + unfinished_) + " done, " + std::to_string(counts_.failed) +
+                     " failed\n";
+  for (const auto& [seq, job] : in_flight_) {
+    char elapsed[32];
+    std::snprintf(elapsed, sizeof elapsed, "%.1fs", std::chrono::duration<double>(now - job.started).count());
+    const std::string& what = job.spec.command.empty() ? job.spec.input : job.spec.command;
+    text += "pexec:   job " + std::to_string(seq) + ", " + elapsed + ": " + what + "\n";
+  }
+  message(text);
+}
+
+void Engine::message(const std::string& text) { SharedOutput::get().write(STDERR_FILENO, text); }
 
 void Engine::take_overdue_jobs(Clock::time_point now) {
   bool any = false;
@@ -325,6 +387,14 @@ void Engine::take_overdue_jobs(Clock::time_point now) {
 void Engine::take_signals() {
   signalfd_siginfo info;
   while (::read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+    if (info.ssi_signo == SIGUSR1) {
+      list_running_jobs();
+      continue;
+    }
+    if (info.ssi_signo == SIGWINCH) {  // the terminal's new width, at once
+      if (show_progress_) draw_progress();
+      continue;
+    }
     if (!first_signal_) first_signal_ = static_cast<int>(info.ssi_signo);
     // The first signal stops the run as --let-running-finish says; every further one goes a
     // level higher (a second Ctrl-C stops a drain; a third kills at once).
@@ -377,12 +447,21 @@ void Engine::collect(std::uint64_t seq) {
 }
 
 void Engine::handle(JobResult result) {
+  if (int error = result.live_write_errno) {  // a job could not write its output as it came
+    if (error == EPIPE) {
+      begin_stop(StopReason::output_closed, StopLevel::terminating);
+    } else if (!output_errno_) {
+      output_errno_ = error;
+      begin_stop(StopReason::output_error, StopLevel::terminating);
+    }
+  }
   if (result.status == JobStatus::killed && level_ < StopLevel::terminating) {
     // pexec did not stop it: someone else signalled the job or its process worker.
     result.status = JobStatus::failed;
     if (result.error.empty()) result.error = "stopped by a signal pexec did not send";
   }
   JobStatus status = result.status;
+  tally_.count(status, result.seq);
   bool stopped_by_us = status == JobStatus::cancelled || status == JobStatus::killed;
   if (stopped_by_us) {
     ++unfinished_;
@@ -411,6 +490,7 @@ void Engine::report(std::uint64_t seq, std::optional<JobResult> result) {
     // Nobody reads, or nothing can be written: stop quietly, like SIGPIPE. A job whose output
     // was not shown is not recorded either (--resume runs it again).
     if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+    reported_since_flush_ = true;
     reporter_.report(r);
     for (const Record& record : records_) record.reporter->report(r);
   };
@@ -428,7 +508,14 @@ void Engine::report(std::uint64_t seq, std::optional<JobResult> result) {
 
 void Engine::flush_reports() {
   if (stop_reason_ == StopReason::output_closed || output_errno_) return;
+  // The bar drawn again below these reports counts them already.
+  if (reported_since_flush_ && show_progress_ && progress_in_place_) SharedOutput::get().set_bar(progress_text());
+  reported_since_flush_ = false;
   int error = reporter_.flush();
+  // -k with live output: the oldest job not yet reported may write now (all before it are out).
+  if (!error && options_.keep_order && options_.output != OutputMode::group) {
+    SharedOutput::get().set_live_seq(next_to_report_);
+  }
   if (error == EPIPE) {
     begin_stop(StopReason::output_closed, StopLevel::terminating);
   } else if (error) {

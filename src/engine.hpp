@@ -17,6 +17,10 @@
 /// each further signal raises the level by one; a run still terminating --grace + 1 s after it
 /// began is raised to killing. Every job read is reported exactly once: items pexec holds but
 /// has not started are reported `cancelled`, a job waiting for its next attempt by its last one.
+///
+/// What the user watches is drawn from the loop too: the progress line (--bar, --progress) at
+/// most 10 times a second (a timer of the same ppoll; SIGWINCH redraws it), the running jobs on
+/// SIGUSR1, the summary at the end. Everything reaches stdout and stderr through SharedOutput.
 
 #include <signal.h>
 
@@ -33,6 +37,7 @@
 #include "job_list_reader.hpp"
 #include "job_log.hpp"
 #include "options.hpp"
+#include "progress.hpp"
 #include "reporter.hpp"
 #include "stop_signal.hpp"
 
@@ -49,8 +54,9 @@ struct Record {
 
 class Engine {
  public:
-  /// `signals` are the signals that stop the run; the caller has blocked them in every thread
-  /// (before starting any), and the engine takes them from a signalfd. `records` get every
+  /// `signals` are the signals that stop the run, with SIGUSR1 (list the running jobs) and
+  /// SIGWINCH (redraw the bar); the caller has blocked them in every thread (before starting
+  /// any), and the engine takes them from a signalfd. `records` get every
   /// report too (the joblog, report files); `history` is the joblog --resume reads.
   Engine(const Options& options, JobExecutor& executor, Reporter& reporter, const sigset_t& signals,
          std::vector<Record> records = {}, const JobLogHistory* history = nullptr);
@@ -70,6 +76,8 @@ class Engine {
   /// Writes the run's last messages and returns the exit status.
   int finish();
   StopLevel level() const { return level_; }
+  /// The number of jobs the input holds, when known before the run (for the progress line).
+  void expect_jobs(std::size_t total) { expected_jobs_ = total; }
 
  private:
   /// Why the run ended early; the strongest reason decides the exit status.
@@ -79,6 +87,7 @@ class Engine {
     JobSpec spec;
     JobArgs args;  // kept only to make the job again for another attempt (--retries)
     Future<JobResult> future;
+    std::chrono::steady_clock::time_point started;  // for SIGUSR1's list
     // With --timeout: when a job still out must have been reported, even stopped at its timeout
     // after --grace; past it, its worker does not answer (a process worker stopped by SIGSTOP).
     std::chrono::steady_clock::time_point overdue_at = std::chrono::steady_clock::time_point::max();
@@ -122,6 +131,14 @@ class Engine {
   /// Jobs past overdue_at: their workers do not answer, and are killed; the jobs are timeouts.
   void take_overdue_jobs(std::chrono::steady_clock::time_point now);
   int exit_status() const;
+  /// The progress line as the run stands.
+  std::string progress_text() const;
+  /// Draws the progress line now, and sets when to draw it next.
+  void draw_progress();
+  /// SIGUSR1: the running jobs on stderr, as GNU parallel lists them.
+  void list_running_jobs();
+  /// Writes to stderr, under SharedOutput's lock (the bar stays whole).
+  void message(const std::string& text);
 
   const Options& options_;
   JobExecutor& executor_;
@@ -164,6 +181,15 @@ class Engine {
   std::optional<JobResult> halt_trigger_;  // the job that tripped --halt
   std::size_t jobs_read_ = 0;              // not counting those --resume skips
   std::size_t unfinished_ = 0;             // cancelled or killed
+  RunTally tally_;                         // how the jobs ended, for the summary
+
+  // What the user watches.
+  std::chrono::steady_clock::time_point started_at_;
+  bool progress_in_place_ = false;  // drawn over itself on stderr's terminal
+  bool show_progress_ = false;
+  std::chrono::steady_clock::time_point next_draw_;
+  bool reported_since_flush_ = false;
+  std::optional<std::size_t> expected_jobs_;
 };
 
 }  // namespace pexec::cli

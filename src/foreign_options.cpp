@@ -22,12 +22,10 @@ constexpr std::string_view kPipe = "is not supported: pexec passes items as argu
 // GNU parallel's and xargs's options that pexec lacks or spells differently. Options pexec
 // takes under the same name (-j -k -n -N -X -L -s -r -q -d -0 -a --colsep --trim --link --tag
 // --tagstring --ctag --ctagstring --dry-run --shellquote --timeout --halt --joblog --resume --resume-failed
-// --retry-failed --retries --delay --results) are not here.
-constexpr std::array<ForeignOption, 26> kForeignOptions = {{
-    {"--bar --progress --eta --total-jobs --total", kNotYet},
-    {"--line-buffer --lb -u --ungroup", kNotYet},
+// --retry-failed --retries --delay --results --bar --progress --eta --total-jobs --line-buffer -u
+// --color) are not here.
+constexpr std::array<ForeignOption, 23> kForeignOptions = {{
     {"--group", "is not needed: pexec groups each job's output by default"},
-    {"--color --colour", kNotYet},
     {"--plus --rpl --res --files --compress --tmpdir --tmux", kNotYet},
     {"-S --sshlogin --slf --sshloginfile --ssh --transfer --trc --return --cleanup --basefile --bf", kRemote},
     {"--onall --nonall --workdir --wd --env --controlmaster --sshdelay --filter-hosts", kRemote},

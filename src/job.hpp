@@ -65,6 +65,25 @@ struct UrlOptions {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes)
 
+/// How jobs' output reaches pexec's stdout and stderr.
+enum class OutputMode {
+  group,    // each job's output whole, when it is reported (the default)
+  line,     // --line-buffer: whole lines as they come, from any job
+  ungroup,  // -u/--ungroup: bytes as they come
+};
+NLOHMANN_JSON_SERIALIZE_ENUM(OutputMode,
+                             {{OutputMode::group, "group"}, {OutputMode::line, "line"}, {OutputMode::ungroup, "ungroup"}})
+
+/// What a job needs to write its output as it comes (--line-buffer, -u).
+struct LiveOutputSettings {
+  OutputMode mode = OutputMode::group;
+  bool keep_order = false;  // -k: only the oldest job not yet reported writes live
+  bool tag = false;         // --tag: each line starts with the job's tag
+  bool color_stdout = false, color_stderr = false;  // tags in colour there (--color)
+  int shared_fd = -1;       // SharedOutput's memfd, for process workers
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LiveOutputSettings, mode, keep_order, tag, color_stdout, color_stderr, shared_fd)
+
 /// What every job of a run shares. It travels once: by reference to threads, and once to each
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
 /// each job.
@@ -72,8 +91,9 @@ struct RunSettings {
   std::optional<double> timeout;  // --timeout
   double grace = 1.0;             // --grace
   UrlOptions url;                 // for URL jobs
+  LiveOutputSettings output;      // for shell jobs
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output)
 
 /// One job to run, as the engine made it: its command line is complete before it leaves the
 /// engine (the engine chooses the slot too), so workers only run it.
@@ -115,11 +135,14 @@ struct JobResult {
   // job only a transient one (connection refused, timeout, 408, 429, 500, 502, 503, 504).
   bool retryable = true;
   std::optional<double> retry_after;  // seconds the server asked for (Retry-After)
+  // --line-buffer, -u: the errno of a write of the job's output as it came that failed (EPIPE:
+  // nobody reads pexec's output any more); the job was stopped then.
+  int live_write_errno = 0;
 };
 // The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
                                    duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
-                                   attempts, tag, retryable, retry_after)
+                                   attempts, tag, retryable, retry_after, live_write_errno)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);

@@ -8,6 +8,7 @@
 #include "pexec/process_pool.hpp"
 #include "pexec/thread_pool.hpp"
 #include "pexec/worker_identity.hpp"
+#include "shared_output.hpp"
 #include "shell_job.hpp"
 #include "stop_signal.hpp"
 #include "url_jobs.hpp"
@@ -42,10 +43,15 @@ void on_terminate(int) { running_jobs_stop().terminate.raise(); }
 /// "killed", with its output so far) still reaches the parent before the worker exits. Big
 /// outputs stay in named files that the parent adopts, instead of crossing the pipe.
 void prepare_job_worker(RunSettings settings) {
+  // Live output (--line-buffer, -u) goes straight to pexec's stdout and stderr, which workers
+  // share, under the parent's lock.
+  if (settings.output.shared_fd >= 0) SharedOutput::attach(settings.output.shared_fd);
   worker_settings() = std::move(settings);
   running_jobs_stop();  // created here: a signal handler must not be the first to touch it
   CapturedOutput::keep_spill_files_named();
   ::signal(SIGINT, SIG_IGN);
+  ::signal(SIGUSR1, SIG_IGN);  // pexec's: "killall -USR1 pexec" lists the running jobs
+  ::signal(SIGPIPE, SIG_IGN);  // a live write to a closed stdout fails with EPIPE instead
   struct sigaction action {};
   action.sa_handler = on_terminate;
   sigemptyset(&action.sa_mask);
@@ -153,7 +159,9 @@ int default_workers(Mode mode) {
 
 std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers) {
   if (options.mode == Mode::process) {
-    return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child, options.run_settings());
+    RunSettings settings = options.run_settings();
+    settings.output.shared_fd = SharedOutput::get().fd();
+    return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child, std::move(settings));
   }
   return std::make_unique<ThreadJobExecutor>(workers, options.run_settings());
 }

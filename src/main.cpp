@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -26,6 +27,10 @@
 using namespace pexec::cli;
 
 namespace {
+
+constexpr const char* kUsageHint =
+    "usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM... | :::: FILE...]\n"
+    "'pexec --help' lists the options; man pexec tells the rest.\n";
 
 // Jobs' pipes must never land on fds 0-2, so those are always open (on /dev/null if need be).
 void ensure_standard_fds() {
@@ -72,6 +77,32 @@ int print_jobs(JobListReader& reader, const Options& options, int slots, const J
     if (!pexec::detail::write_all(STDOUT_FILENO, line + "\n")) return 141;
   }
   return 0;
+}
+
+/// The number of jobs the input makes, for the progress line, when every source can be read
+/// twice: ::: items, regular files (standard input too, read again from where it was). Never
+/// for a pipe or a FIFO: an endless input must not be read to its end.
+std::optional<std::size_t> count_jobs(const Options& options, int slots, const JobLogHistory* history) {
+  off_t stdin_at = -1;
+  for (const SourceOption& source : options.sources) {
+    if (source.items) continue;
+    struct stat info;
+    bool is_stdin = source.path == "-";
+    if ((is_stdin ? ::fstat(STDIN_FILENO, &info) : ::stat(source.path.c_str(), &info)) != 0 || !S_ISREG(info.st_mode))
+      return std::nullopt;
+    if (is_stdin && (stdin_at = ::lseek(STDIN_FILENO, 0, SEEK_CUR)) < 0) return std::nullopt;
+  }
+  std::size_t count = 0;
+  try {
+    JobListReader reader = open_job_list(options, slots);
+    for (std::uint64_t seq = 1; reader.next_blocking(); ++seq) {
+      if (!history || !history->skips(seq, options.resume)) ++count;
+    }
+  } catch (const InputError&) {
+    count = 0;  // the run itself says what is wrong, when it gets there
+  }
+  if (stdin_at >= 0 && ::lseek(STDIN_FILENO, stdin_at, SEEK_SET) < 0) return std::nullopt;
+  return count ? std::optional(count) : std::nullopt;
 }
 
 /// --retry-failed: the joblog's commands are the input, one item per sequence number (so that
@@ -168,6 +199,8 @@ int main(int argc, char** argv) {
     options = parse_options(argc, argv);
   } catch (const UsageError& e) {
     std::fprintf(stderr, "pexec: %s\n", e.what());
+    // On a terminal a person reads it: the usage, and where the rest is. Scripts get the one line.
+    if (::isatty(STDERR_FILENO)) std::fprintf(stderr, "%s", kUsageHint);
     return 2;
   }
   if (!options) return 0;
@@ -188,7 +221,7 @@ int main(int argc, char** argv) {
     // starts, so that every thread inherits the mask.
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
-    for (int s : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, s);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGWINCH}) sigaddset(&stop_signals, s);
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
     int workers = fit_workers_to_fd_limit(slots, options->mode, options->jobs.asks_for_most());
@@ -200,8 +233,13 @@ int main(int argc, char** argv) {
     if (options->format == OutputFormat::jsonl)
       reporter = std::make_unique<JsonLinesReporter>();
     else
-      reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->color_tags);
+      reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->colour_on(STDOUT_FILENO),
+                                                options->colour_on(STDERR_FILENO));
     Engine engine(*options, *executor, *reporter, stop_signals, records.records, history ? &*history : nullptr);
+    if (options->progress != ProgressStyle::none && !options->total_jobs) {
+      int now = std::min(workers, options->jobs.current(workers));
+      if (auto total = count_jobs(*options, now, history ? &*history : nullptr)) engine.expect_jobs(*total);
+    }
     return engine.run(reader);
   } catch (const InputError& e) {
     std::fprintf(stderr, "pexec: %s\n", e.what());

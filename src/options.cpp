@@ -1,10 +1,12 @@
 #include "options.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <limits>
 
 #include "foreign_options.hpp"
@@ -50,6 +52,18 @@ Halt parse_return_when(std::string text) {
 }
 
 }  // namespace
+
+RunSettings Options::run_settings() const {
+  RunSettings settings{timeout, grace, url, {}};
+  settings.output = {output, keep_order, tag, colour_on(STDOUT_FILENO), colour_on(STDERR_FILENO), -1};
+  return settings;
+}
+
+bool Options::colour_on(int fd) const {
+  if (color != ColorChoice::automatic) return color == ColorChoice::always;
+  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: set and not empty
+  return !(no_color && *no_color) && ::isatty(fd);
+}
 
 std::optional<std::string> Options::url_in(const std::string& input) const {
   if (!command.empty() || kind == KindChoice::shell) return std::nullopt;
@@ -123,7 +137,9 @@ struct RawOptions {
   std::vector<std::string> arg_files;
   std::string mode = "thread", return_when, halt, format = "text", kind = "auto";
   std::string jobs, delimiter, trim, results;
-  std::string ctagstring;
+  std::string ctagstring, color = "auto";
+  bool ctag = false, line_buffer = false, ungroup = false, bar = false, progress = false, eta = false;
+  bool summary = false, no_summary = false;
   bool resume = false, resume_failed = false, retry_failed = false;
   std::optional<std::size_t> max_args, exact_args, max_lines, max_chars;
   bool null = false, xargs = false, will_cite = false;
@@ -255,11 +271,33 @@ void finish_record_options(Options& options, const RawOptions& raw) {
     if (!options.jsonl_file.empty()) throw UsageError("give --results or --jsonl-file, not both");
     options.jsonl_file = raw.results;
   }
-  if (!raw.ctagstring.empty()) {
-    options.tagstring = raw.ctagstring;
-    options.color_tags = true;
+  if (!raw.ctagstring.empty()) options.tagstring = raw.ctagstring;
+  if (!options.tagstring.empty() || raw.ctag) options.tag = true;
+}
+
+/// How the run looks: live output, colour, progress and the summary.
+void finish_display_options(Options& options, const RawOptions& raw) {
+  if (raw.line_buffer && raw.ungroup) throw UsageError("give --line-buffer or -u/--ungroup, not both");
+  options.output = raw.line_buffer ? OutputMode::line : raw.ungroup ? OutputMode::ungroup : OutputMode::group;
+  if (options.output != OutputMode::group && options.format == OutputFormat::jsonl) {
+    throw UsageError(std::string(raw.line_buffer ? "--line-buffer" : "-u/--ungroup") +
+                     " writes output as it comes; --format jsonl reports each job's output whole");
   }
-  if (!options.tagstring.empty() || options.color_tags) options.tag = true;
+  if (options.output == OutputMode::ungroup && options.tag) {
+    throw UsageError("-u/--ungroup writes bytes as they come, not lines: use --line-buffer with --tag");
+  }
+  options.color = raw.color == "always" ? ColorChoice::always
+                  : raw.color == "never" ? ColorChoice::never
+                                         : ColorChoice::automatic;
+  if (raw.bar && (raw.progress || raw.eta)) throw UsageError("give --bar or --progress/--eta, not both");
+  options.progress = raw.bar                   ? ProgressStyle::bar
+                     : raw.progress || raw.eta ? ProgressStyle::status
+                                               : ProgressStyle::none;
+  if (options.force_progress && options.progress == ProgressStyle::none) {
+    throw UsageError("--force-progress needs --bar, --progress or --eta");
+  }
+  if (raw.summary && raw.no_summary) throw UsageError("give --summary or --no-summary, not both");
+  if (raw.summary || raw.no_summary) options.summary = raw.summary;
 }
 
 /// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
@@ -455,10 +493,24 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.add_option("--tagstring", options.tagstring, "--tag with STR (replacement strings allowed) as the prefix")
       ->type_name("STR")
       ->multi_option_policy(last);
-  app.add_flag("--ctag", options.color_tags, "--tag, in colour on a terminal");
-  app.add_option("--ctagstring", raw.ctagstring, "--tagstring, in colour on a terminal")
+  app.add_flag("--ctag", raw.ctag, "--tag (tags are in colour whenever --color allows)");
+  app.add_option("--ctagstring", raw.ctagstring, "--tagstring (in colour whenever --color allows)")
       ->type_name("STR")
       ->multi_option_policy(last);
+  app.add_flag("--line-buffer,--lb", raw.line_buffer, "Write jobs' output as it comes, whole lines at a time");
+  app.add_flag("-u,--ungroup", raw.ungroup, "Write jobs' output as it comes, bytes as they arrive");
+  app.add_option("--color,--colour", raw.color, "Colour: auto (on a terminal, unless NO_COLOR is set), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->multi_option_policy(last);
+  app.add_flag("--bar", raw.bar, "Show a progress bar on stderr's terminal");
+  app.add_flag("--progress", raw.progress, "Show a status line (running, done, failed, rate, ETA) on stderr's terminal");
+  app.add_flag("--eta", raw.eta, "--progress");
+  app.add_flag("--force-progress", options.force_progress,
+               "Show progress also when stderr is no terminal (a line a second)");
+  app.add_option("--total-jobs,--total", options.total_jobs, "The number of jobs, for progress on standard input")
+      ->multi_option_policy(last);
+  app.add_flag("--summary", raw.summary, "End with a summary line on stderr (default: on a terminal)");
+  app.add_flag("--no-summary", raw.no_summary, "No summary line, even on a terminal");
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
   app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
   // URL jobs.
@@ -508,6 +560,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   finish_input_options(options, raw);
   finish_run_options(options, raw);
   finish_record_options(options, raw);
+  finish_display_options(options, raw);
   check_url_options(options, app);
   return options;
 }

@@ -13,6 +13,7 @@
 #include "job_list_reader.hpp"
 #include "job_log.hpp"
 #include "job_slots.hpp"
+#include "progress.hpp"
 
 namespace pexec::cli {
 
@@ -20,6 +21,8 @@ enum class Mode { thread, process };
 enum class OutputFormat { text, jsonl };
 /// --kind: auto makes an item starting with http:// or https:// a URL job when there is no COMMAND.
 enum class KindChoice { automatic, shell, url };
+/// --color: auto colours only on a terminal, and never when NO_COLOR is set.
+enum class ColorChoice { automatic, always, never };
 
 /// One input source as the command line gives it.
 struct SourceOption {
@@ -50,7 +53,12 @@ struct Options {
   OutputFormat format = OutputFormat::text;     // --format
   bool tag = false;                             // --tag (and --tagstring)
   std::string tagstring;                        // --tagstring; empty: the item is the tag
-  bool color_tags = false;                      // --ctag, --ctagstring
+  ColorChoice color = ColorChoice::automatic;   // --color
+  OutputMode output = OutputMode::group;        // --line-buffer, -u/--ungroup
+  ProgressStyle progress = ProgressStyle::none;  // --bar, --progress, --eta
+  bool force_progress = false;                  // --force-progress: also into a pipe or a file
+  std::optional<std::size_t> total_jobs;        // --total-jobs
+  std::optional<bool> summary;                  // --summary, --no-summary; default: on a terminal
   std::string joblog;                           // --joblog FILE (+FILE appends)
   Resume resume = Resume::none;                 // --resume, --resume-failed, --retry-failed
   std::string jsonl_file;                       // --jsonl-file/--results FILE.jsonl
@@ -63,7 +71,9 @@ struct Options {
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }
   /// What every job of the run shares.
-  RunSettings run_settings() const { return {timeout, grace, url}; }
+  RunSettings run_settings() const;
+  /// Whether what pexec writes to `fd` (stdout or stderr) is in colour (--color, NO_COLOR).
+  bool colour_on(int fd) const;
   /// The URL that a job whose arguments are `input` fetches, if it is a URL job: only without
   /// a COMMAND; white space around the URL is no part of it.
   std::optional<std::string> url_in(const std::string& input) const;

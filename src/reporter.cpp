@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <optional>
 
 #include "pexec/detail/write_all.hpp"
 
@@ -13,19 +14,24 @@ constexpr std::size_t kLargeBlock = 64 * 1024;  // written straight from the job
 }
 
 namespace {
-/// write_all() that remembers the first errno of a failed write to `main_fd`; once that failed,
-/// nothing more is written to it.
-void write_to(int fd, std::string_view data, int main_fd, int& error) {
-  if (fd == main_fd && error) return;
-  if (!detail::write_all(fd, data) && fd == main_fd) error = errno ? errno : EIO;
-}
+/// Writes to stdout and stderr share them with live jobs and the bar (SharedOutput); a report
+/// file is this reporter's own.
+bool shared(int fd) { return fd == STDOUT_FILENO || fd == STDERR_FILENO; }
 }  // namespace
+
+void Reporter::write_to(int fd, std::string_view data, SharedOutput::Writer* writer) {
+  if (fd == fd_ && error_) return;  // once a write to the report's fd failed, nothing more goes there
+  bool written = writer ? writer->write(fd, data) : detail::write_all(fd, data);
+  if (!written && fd == fd_) error_ = errno ? errno : EIO;
+}
 
 void Reporter::put(int fd, std::string_view data) {
   if (data.empty()) return;
   if (data.size() >= kLargeBlock) {
     flush();
-    write_to(fd, data, fd_, error_);
+    if (!shared(fd)) return write_to(fd, data, nullptr);
+    SharedOutput::Writer writer(SharedOutput::get());
+    write_to(fd, data, &writer);
     return;
   }
   if (pending_.empty() || pending_.back().first != fd) pending_.emplace_back(fd, std::string());
@@ -45,7 +51,11 @@ void Reporter::put_output(int fd, const CapturedOutput& output,
 }
 
 int Reporter::flush() {
-  for (auto& [fd, data] : pending_) write_to(fd, data, fd_, error_);
+  std::optional<SharedOutput::Writer> writer;  // one lock, and one redraw of the bar, per flush
+  for (auto& [fd, data] : pending_) {
+    if (shared(fd) && !writer) writer.emplace(SharedOutput::get());
+    write_to(fd, data, shared(fd) ? &*writer : nullptr);
+  }
   pending_.clear();
   return error_;
 }

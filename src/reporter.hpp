@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "job.hpp"
+#include "shared_output.hpp"
 
 namespace pexec::cli {
 
@@ -47,6 +48,10 @@ class Reporter {
   int fd() const { return fd_; }
 
  private:
+  /// write_all() to `fd` (through `writer` for stdout and stderr) that remembers the errno of
+  /// the first failed write to the report's fd.
+  void write_to(int fd, std::string_view data, SharedOutput::Writer* writer);
+
   const int fd_;
   std::vector<std::pair<int, std::string>> pending_;  // runs of writes to one fd, in order
   int error_ = 0;                                     // of the first failed write to fd_

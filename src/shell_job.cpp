@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "command_template.hpp"
+#include "live_output.hpp"
 #include "pexec/detail/spawn.hpp"
 #include "stop_signal.hpp"
 
@@ -73,7 +74,8 @@ int start(const std::string& command, char* const* environment, Child& child) {
   request.close_other_fds = true;
   request.envp = environment;
   request.new_process_group = true;
-  request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD};
+  // SIGUSR1 too: a process worker ignores it (pexec's own), and an ignored signal stays so across exec.
+  request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1};
   int error = ENOENT;
   if (auto argv = split_simple_command(command)) {
     request.argv = std::move(*argv);
@@ -152,6 +154,8 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   bool killed = false, exited = false;
   int wait_status = 0;
   std::string chunk(64 * 1024, '\0');
+  std::optional<LiveOutput> live;  // --line-buffer, -u
+  if (settings.output.mode != OutputMode::group) live.emplace(settings.output, spec, result);
 
   auto stop_group = [&](JobStatus why) {
     if (stopped_as) return;  // even after the leader exited: its group may still hold the pipes
@@ -195,6 +199,8 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     if (timeout_at && !stopped_as) wake_at(*timeout_at);
     if (stopped_as && (!killed || exited)) wake_at(kill_at);
     if (!exited && child.pidfd < 0) wake_at(Clock::now() + std::chrono::milliseconds(20));
+    // -k with live output: a quiet job still writes what it kept as soon as its turn comes.
+    if (live && live->waiting_for_turn()) wake_at(Clock::now() + std::chrono::milliseconds(100));
     if (::poll(fds.data(), fds.size(), timeout_ms) < 0 && errno != EINTR) break;
 
     for (const pollfd& p : fds) {
@@ -207,9 +213,14 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
           (p.fd == child.out ? child.out : child.err) = -1;
           continue;
         }
+        std::string_view data(chunk.data(), static_cast<std::size_t>(n));
+        if (live) {
+          live->take(p.fd == child.out ? STDOUT_FILENO : STDERR_FILENO, data);
+          continue;
+        }
         CapturedOutput& sink = p.fd == child.out ? result.out : result.err;
         // A sink that cannot keep more drops the bytes: the job still runs to its end.
-        sink.append(std::string_view(chunk.data(), static_cast<std::size_t>(n)));
+        sink.append(data);
       } else if (p.fd == child.pidfd) {
         reap(0);
       } else if (p.fd == stops.terminate.fd()) {
@@ -222,9 +233,15 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     if (!exited && child.pidfd < 0) reap(WNOHANG);
     if (timeout_at && !stopped_as && Clock::now() >= *timeout_at) stop_group(JobStatus::timeout);
     if (stopped_as && !killed && Clock::now() >= kill_at) kill_group();
+    // Nobody reads pexec's output any more: the job stops, as it would by SIGPIPE.
+    if (live && live->write_errno()) stop_group(JobStatus::killed);
   }
   if (!exited) reap(0);
   if (stopped_as) ::kill(-child.pid, SIGKILL);  // stragglers that closed their output
+  if (live) {
+    live->finish();
+    result.live_write_errno = live->write_errno();
+  }
 
   result.duration_s = std::chrono::duration<double>(Clock::now() - started).count();
   if (WIFEXITED(wait_status)) result.exit_code = WEXITSTATUS(wait_status);

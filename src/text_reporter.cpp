@@ -19,6 +19,11 @@ void LinePrefixer::feed(std::string_view piece, std::string& out) {
   }
 }
 
+std::string tag_prefix(const std::string& tag, std::uint64_t seq, bool colour) {
+  if (!colour) return tag + "\t";
+  return "\033[30;" + std::to_string(41 + seq % 6) + "m" + tag + "\033[0m\t";
+}
+
 std::string prefix_lines(std::string_view text, std::string_view prefix) {
   std::string out;
   LinePrefixer(std::string(prefix)).feed(text, out);
@@ -50,17 +55,17 @@ std::string failure_reason(const JobResult& r, std::optional<double> timeout) {
   return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
-TextReporter::TextReporter(bool tag, std::optional<double> timeout, bool color_tags)
+TextReporter::TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout, bool colour_stderr)
     : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout) {
-  const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: set and not empty
-  bool allowed = color_tags && !(no_color && *no_color);
-  for (int fd : {STDOUT_FILENO, STDERR_FILENO}) color_[fd] = allowed && ::isatty(fd);
+  color_[STDOUT_FILENO] = colour_stdout;
+  color_[STDERR_FILENO] = colour_stderr;
 }
 
 std::string TextReporter::failure_line(const JobResult& r, const std::string& what) const {
   std::string reason = failure_reason(r, timeout_);
   if (r.attempts > 1) reason += ", " + std::to_string(r.attempts) + " attempts";
-  return "pexec: job " + std::to_string(r.seq) + " failed (" + reason + "): " + what + "\n";
+  std::string line = "pexec: job " + std::to_string(r.seq) + " failed (" + reason + "): " + what;
+  return color_[STDERR_FILENO] ? "\033[31m" + line + "\033[0m\n" : line + "\n";
 }
 
 void TextReporter::report(const JobResult& r) {
@@ -88,9 +93,7 @@ void TextReporter::report(const JobResult& r) {
   if (tag_) {
     const std::string& tag = r.tag.empty() ? r.input : r.tag;
     for (auto [fd, output] : {std::pair{STDOUT_FILENO, &r.out}, std::pair{STDERR_FILENO, &r.err}}) {
-      // --ctag: black on a background colour that changes from job to job, as GNU parallel's.
-      std::string colour = "\033[30;" + std::to_string(41 + r.seq % 6) + "m";
-      LinePrefixer prefixer(color_[fd] ? colour + tag + "\033[0m\t" : tag + "\t");
+      LinePrefixer prefixer(tag_prefix(tag, r.seq, color_[fd]));
       put_output(fd, *output, [&](std::string_view piece, std::string& out) { prefixer.feed(piece, out); });
     }
   } else {

@@ -16,9 +16,8 @@ namespace pexec::cli {
 class TextReporter final : public Reporter {
  public:
   /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
-  /// `color_tags` (--ctag): tags in colour, on stdout and stderr each only if it is a terminal
-  /// and NO_COLOR is not set.
-  TextReporter(bool tag, std::optional<double> timeout, bool color_tags = false);
+  /// `colour_stdout`, `colour_stderr` (--color): tags there in colour, and failure lines on stderr.
+  TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout = false, bool colour_stderr = false);
   void report(const JobResult& result) override;
 
  private:
@@ -33,6 +32,10 @@ class TextReporter final : public Reporter {
 /// Why a job did not succeed, as the failure line says it: "exit 2", "signal SIGKILL",
 /// "timeout after 1.5s" (`timeout` being --timeout), ...
 std::string failure_reason(const JobResult& result, std::optional<double> timeout);
+
+/// What --tag puts before each line of job `seq`: its tag and a TAB; in colour, black on a
+/// background colour that changes from job to job, as GNU parallel's --ctag.
+std::string tag_prefix(const std::string& tag, std::uint64_t seq, bool colour);
 
 /// Prefixes every line of `text` (including an unterminated last one) with `prefix`.
 std::string prefix_lines(std::string_view text, std::string_view prefix);

@@ -405,14 +405,15 @@ TEST_CASE("--tagstring: replacement strings in the tag, and -k with --resume kee
   CHECK(resumed.out == "4\n5\n");
 }
 
-TEST_CASE("--ctag and --ctagstring colour the tags on a terminal only, and never with NO_COLOR") {
+TEST_CASE("--ctag and --ctagstring colour the tags on a terminal only, and never with NO_COLOR") {  // also --tag
   if (shell("command -v script > /dev/null") != 0) {
     MESSAGE("skipped: --ctag on a terminal (script(1), from bsdutils, is not installed)");
     return;
   }
   // script(1) runs pexec on a pseudo-terminal of its own.
   auto on_terminal = [](const std::string& environment, const std::string& options) {
-    std::string line = environment + " script -qc \"" PEXEC_BINARY " -k " + options + " echo hi ::: a b\" /dev/null";
+    std::string line =
+        environment + " script -qc \"" PEXEC_BINARY " -k --no-summary " + options + " echo hi ::: a b\" /dev/null";
     FILE* pipe = popen(line.c_str(), "r");
     REQUIRE(pipe);
     std::string out;

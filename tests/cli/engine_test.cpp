@@ -85,7 +85,8 @@ struct PipeInput {
 sigset_t test_signals() {
   sigset_t set;
   sigemptyset(&set);
-  sigaddset(&set, SIGUSR1);
+  sigaddset(&set, SIGUSR2);  // stops the run, as SIGTERM would
+  sigaddset(&set, SIGUSR1);  // lists the running jobs
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }
@@ -201,18 +202,21 @@ TEST_CASE("a signal stops the run, each further one raises the stop level") {
   JobListReader reader = JobListReader::from_items({"a", "b"});
   CHECK(engine.advance(reader));
   REQUIRE(executor.submitted.size() == 1);
-  ::kill(::getpid(), SIGUSR1);  // blocked: it waits on the engine's signalfd
+  ::kill(::getpid(), SIGUSR1);  // lists the running jobs, stops nothing
+  engine.wait_for_events(reader);
+  CHECK(engine.level() == StopLevel::running);
+  ::kill(::getpid(), SIGUSR2);  // blocked: it waits on the engine's signalfd
   engine.wait_for_events(reader);
   CHECK(engine.level() == StopLevel::draining);  // --let-running-finish: the first one drains
   CHECK(engine.advance(reader));
-  ::kill(::getpid(), SIGUSR1);
+  ::kill(::getpid(), SIGUSR2);
   engine.wait_for_events(reader);
   CHECK(engine.level() == StopLevel::terminating);  // the second one stops the running job
   CHECK(engine.advance(reader));
   engine.wait_for_events(reader);
   CHECK_FALSE(engine.advance(reader));
   CHECK(reporter.lines == std::vector<std::string>{"2 cancelled", "1 killed"});
-  CHECK(engine.finish() == 128 + SIGUSR1);
+  CHECK(engine.finish() == 128 + SIGUSR2);
 }
 
 TEST_CASE("the engine makes each command line, in the lowest free slot") {

@@ -128,7 +128,7 @@ TEST_CASE("each refused idiom exits 2 with its one-line message, and runs nothin
   std::remove("/tmp/pexec-refused-ran");
   const std::vector<std::pair<Args, std::string>> refused = {
       {{"--halt", "now,crash=1"}, "pexec: --halt: 'now,crash=1': WHY is fail, success or done, not 'crash'\n"},
-      {{"--bar"}, "pexec: --bar is not supported yet\n"},
+      {{"--tmux"}, "pexec: --tmux is not supported yet\n"},
       {{"-m"}, "pexec: --mode: 'touch' is not thread or process (GNU parallel's -m is --xargs here)\n"},
       {{"--pipe"}, "pexec: --pipe is not supported: pexec passes items as arguments, not on standard input\n"},
       {{"-S", "host"}, "pexec: -S is not supported: pexec runs jobs on this machine only\n"},

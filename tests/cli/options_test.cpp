@@ -146,7 +146,7 @@ TEST_CASE("delimiters, columns and items per job") {
 }
 
 TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with pexec's spelling") {
-  CHECK_THROWS_WITH_AS(parse({"--bar", "echo"}), "--bar is not supported yet", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--tmux", "echo"}), "--tmux is not supported yet", UsageError);
   CHECK_THROWS_WITH_AS(parse({"--pipe", "wc"}), doctest::Contains("not on standard input"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"-I", "{}", "echo"}), doctest::Contains("use {}"), UsageError);
   CHECK(parse({"--xapply"})->input.link_all);  // GNU parallel's old name of --link
