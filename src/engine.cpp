@@ -1,10 +1,10 @@
 #include "engine.hpp"
 
 #include <poll.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,7 +207,8 @@ void Engine::submit(JobSpec spec, JobArgs args) {
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
-    InFlight& job = in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future, Clock::now()}).first->second;
+    InFlight& job =
+        in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future, Clock::now()}).first->second;
     // Submitted to a free worker, the job starts now: the margin covers the report's way back.
     if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {

@@ -71,16 +71,17 @@ enum class OutputMode {
   line,     // --line-buffer: whole lines as they come, from any job
   ungroup,  // -u/--ungroup: bytes as they come
 };
-NLOHMANN_JSON_SERIALIZE_ENUM(OutputMode,
-                             {{OutputMode::group, "group"}, {OutputMode::line, "line"}, {OutputMode::ungroup, "ungroup"}})
+NLOHMANN_JSON_SERIALIZE_ENUM(OutputMode, {{OutputMode::group, "group"},
+                                          {OutputMode::line, "line"},
+                                          {OutputMode::ungroup, "ungroup"}})
 
 /// What a job needs to write its output as it comes (--line-buffer, -u).
 struct LiveOutputSettings {
   OutputMode mode = OutputMode::group;
-  bool keep_order = false;  // -k: only the oldest job not yet reported writes live
-  bool tag = false;         // --tag: each line starts with the job's tag
+  bool keep_order = false;                          // -k: only the oldest job not yet reported writes live
+  bool tag = false;                                 // --tag: each line starts with the job's tag
   bool color_stdout = false, color_stderr = false;  // tags in colour there (--color)
-  int shared_fd = -1;       // SharedOutput's memfd, for process workers
+  int shared_fd = -1;                               // SharedOutput's memfd, for process workers
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LiveOutputSettings, mode, keep_order, tag, color_stdout, color_stderr, shared_fd)
 

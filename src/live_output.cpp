@@ -14,8 +14,9 @@ LiveOutput::LiveOutput(const LiveOutputSettings& settings, const JobSpec& spec, 
     : settings_(settings),
       seq_(spec.seq),
       live_(!settings.keep_order),
-      streams_{{STDOUT_FILENO, result.out, "", LinePrefixer(tag_prefix(tag_of(spec), spec.seq, settings.color_stdout))},
-               {STDERR_FILENO, result.err, "", LinePrefixer(tag_prefix(tag_of(spec), spec.seq, settings.color_stderr))}} {}
+      streams_{
+          {STDOUT_FILENO, result.out, "", LinePrefixer(tag_prefix(tag_of(spec), spec.seq, settings.color_stdout))},
+          {STDERR_FILENO, result.err, "", LinePrefixer(tag_prefix(tag_of(spec), spec.seq, settings.color_stderr))}} {}
 
 bool LiveOutput::live() {
   if (live_) return true;

@@ -286,7 +286,7 @@ void finish_display_options(Options& options, const RawOptions& raw) {
   if (options.output == OutputMode::ungroup && options.tag) {
     throw UsageError("-u/--ungroup writes bytes as they come, not lines: use --line-buffer with --tag");
   }
-  options.color = raw.color == "always" ? ColorChoice::always
+  options.color = raw.color == "always"  ? ColorChoice::always
                   : raw.color == "never" ? ColorChoice::never
                                          : ColorChoice::automatic;
   if (raw.bar && (raw.progress || raw.eta)) throw UsageError("give --bar or --progress/--eta, not both");
@@ -503,7 +503,8 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->multi_option_policy(last);
   app.add_flag("--bar", raw.bar, "Show a progress bar on stderr's terminal");
-  app.add_flag("--progress", raw.progress, "Show a status line (running, done, failed, rate, ETA) on stderr's terminal");
+  app.add_flag("--progress", raw.progress,
+               "Show a status line (running, done, failed, rate, ETA) on stderr's terminal");
   app.add_flag("--eta", raw.eta, "--progress");
   app.add_flag("--force-progress", options.force_progress,
                "Show progress also when stderr is no terminal (a line a second)");

@@ -32,41 +32,41 @@ struct SourceOption {
 };
 
 struct Options {
-  std::vector<std::string> command;             // COMMAND [ARG...]; empty: items are command lines
-  std::vector<SourceOption> sources;            // -a files, then ::: and :::: sources in order; none: stdin
-  std::string delimiter = "\n";                 // -d/--delimiter, -0/--null
-  InputRules input;                             // --colsep, --trim, --col-header, --link, -r, -n, -N, -X, ...
-  CommandTemplate::Settings template_settings;  // -q, -X, --col-header
-  bool shellquote = false;                      // --shellquote
-  Mode mode = Mode::thread;                     // -m/--mode
-  JobSlots jobs;                                // -j/--jobs/-P
-  std::optional<int> max_tasks_per_child;       // --max-tasks-per-child (process mode)
-  bool keep_order = false;                      // -k/--keep-order
-  std::optional<double> timeout;                // -t/--timeout, per job
-  double grace = 1.0;                           // --grace
-  std::optional<double> deadline;               // --deadline, whole run
-  Halt halt;                                    // --halt, -w/--return-when
-  bool let_running_finish = false;              // --let-running-finish
-  int retries = 1;                              // --retries: runs of a failing job in all
-  double retry_delay = 0.1;                     // --retry-delay: before the 2nd run, doubling after
-  std::optional<double> delay;                  // --delay: between job starts
-  OutputFormat format = OutputFormat::text;     // --format
-  bool tag = false;                             // --tag (and --tagstring)
-  std::string tagstring;                        // --tagstring; empty: the item is the tag
-  ColorChoice color = ColorChoice::automatic;   // --color
-  OutputMode output = OutputMode::group;        // --line-buffer, -u/--ungroup
+  std::vector<std::string> command;              // COMMAND [ARG...]; empty: items are command lines
+  std::vector<SourceOption> sources;             // -a files, then ::: and :::: sources in order; none: stdin
+  std::string delimiter = "\n";                  // -d/--delimiter, -0/--null
+  InputRules input;                              // --colsep, --trim, --col-header, --link, -r, -n, -N, -X, ...
+  CommandTemplate::Settings template_settings;   // -q, -X, --col-header
+  bool shellquote = false;                       // --shellquote
+  Mode mode = Mode::thread;                      // -m/--mode
+  JobSlots jobs;                                 // -j/--jobs/-P
+  std::optional<int> max_tasks_per_child;        // --max-tasks-per-child (process mode)
+  bool keep_order = false;                       // -k/--keep-order
+  std::optional<double> timeout;                 // -t/--timeout, per job
+  double grace = 1.0;                            // --grace
+  std::optional<double> deadline;                // --deadline, whole run
+  Halt halt;                                     // --halt, -w/--return-when
+  bool let_running_finish = false;               // --let-running-finish
+  int retries = 1;                               // --retries: runs of a failing job in all
+  double retry_delay = 0.1;                      // --retry-delay: before the 2nd run, doubling after
+  std::optional<double> delay;                   // --delay: between job starts
+  OutputFormat format = OutputFormat::text;      // --format
+  bool tag = false;                              // --tag (and --tagstring)
+  std::string tagstring;                         // --tagstring; empty: the item is the tag
+  ColorChoice color = ColorChoice::automatic;    // --color
+  OutputMode output = OutputMode::group;         // --line-buffer, -u/--ungroup
   ProgressStyle progress = ProgressStyle::none;  // --bar, --progress, --eta
-  bool force_progress = false;                  // --force-progress: also into a pipe or a file
-  std::optional<std::size_t> total_jobs;        // --total-jobs
-  std::optional<bool> summary;                  // --summary, --no-summary; default: on a terminal
-  std::string joblog;                           // --joblog FILE (+FILE appends)
-  Resume resume = Resume::none;                 // --resume, --resume-failed, --retry-failed
-  std::string jsonl_file;                       // --jsonl-file/--results FILE.jsonl
-  std::string junit_file;                       // --junit FILE
-  bool dry_run = false;                         // --dry-run
-  KindChoice kind = KindChoice::automatic;      // --kind
-  UrlOptions url;                               // --method, -H, --max-redirects, --connect-timeout,
-                                                // --output-dir, --max-bytes
+  bool force_progress = false;                   // --force-progress: also into a pipe or a file
+  std::optional<std::size_t> total_jobs;         // --total-jobs
+  std::optional<bool> summary;                   // --summary, --no-summary; default: on a terminal
+  std::string joblog;                            // --joblog FILE (+FILE appends)
+  Resume resume = Resume::none;                  // --resume, --resume-failed, --retry-failed
+  std::string jsonl_file;                        // --jsonl-file/--results FILE.jsonl
+  std::string junit_file;                        // --junit FILE
+  bool dry_run = false;                          // --dry-run
+  KindChoice kind = KindChoice::automatic;       // --kind
+  UrlOptions url;                                // --method, -H, --max-redirects, --connect-timeout,
+                                                 // --output-dir, --max-bytes
 
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }

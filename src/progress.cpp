@@ -81,8 +81,8 @@ std::string progress_line(ProgressStyle style, const ProgressCounts& c, int widt
     int filled = static_cast<int>(fraction * bar_width);
     std::string done_part(static_cast<std::size_t>(filled), '=');
     if (filled < bar_width && filled > 0) done_part.back() = '>';
-    line += "[" + painted(done_part, kGreen, colour) + std::string(static_cast<std::size_t>(bar_width - filled), ' ') +
-            "]";
+    line +=
+        "[" + painted(done_part, kGreen, colour) + std::string(static_cast<std::size_t>(bar_width - filled), ' ') + "]";
   }
   if (!failed.empty()) tail.replace(tail.find(failed), failed.size(), painted(failed, kRed, colour));
   return line + tail;
@@ -126,8 +126,10 @@ std::string summary_line(const RunTally& t, double elapsed_s, bool colour) {
   add(t.killed, "stopped", false);
   add(t.cancelled, "cancelled", false);
   if (!t.failed_seqs.empty() && t.failed_seqs.size() <= RunTally::kMostSeqsShown) {
+    std::vector<std::uint64_t> seqs = t.failed_seqs;
+    std::sort(seqs.begin(), seqs.end());
     line += " (failed:";
-    for (std::uint64_t seq : t.failed_seqs) line += " " + std::to_string(seq);
+    for (std::uint64_t seq : seqs) line += " " + std::to_string(seq);
     line += ")";
   }
   return line + "\n";

@@ -22,9 +22,9 @@ enum class ProgressStyle {
 /// Where a run is, as the progress line shows it.
 struct ProgressCounts {
   std::size_t running = 0;
-  std::size_t done = 0;    // reported, whatever the outcome
-  std::size_t failed = 0;  // failed, timed out or could not start
-  std::size_t read = 0;    // jobs read so far (the total once the input has ended)
+  std::size_t done = 0;              // reported, whatever the outcome
+  std::size_t failed = 0;            // failed, timed out or could not start
+  std::size_t read = 0;              // jobs read so far (the total once the input has ended)
   std::optional<std::size_t> total;  // known in advance (--total-jobs, ::: items, files)
   bool input_ended = false;
   double elapsed_s = 0;

@@ -72,9 +72,7 @@ SharedOutput& SharedOutput::get() {
   return *output;
 }
 
-void SharedOutput::attach(int fd) {
-  attached() = new SharedOutput(fd, map_state(fd));
-}
+void SharedOutput::attach(int fd) { attached() = new SharedOutput(fd, map_state(fd)); }
 
 void SharedOutput::lock() {
   // A process worker killed while it held the lock leaves it "owner dead": take it over.

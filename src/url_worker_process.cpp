@@ -214,6 +214,7 @@ void serve_url_jobs_if_worker() {
   ::unsetenv(kUrlWorkerVariable);
   ::signal(SIGINT, SIG_IGN);   // Ctrl-C is pexec's to handle: it sends "stop"
   ::signal(SIGPIPE, SIG_IGN);  // pexec gone: writes fail instead
+  ::signal(SIGUSR1, SIG_IGN);  // pexec's: "killall -USR1 pexec" lists the running jobs
 
   std::string error;
   const CurlLibrary* lib = curl_library(error);
