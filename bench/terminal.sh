@@ -19,16 +19,25 @@ report() {  # report TITLE: the timings on stdin, with the ratio to the first ro
              for (i=1;i<=NR;i++) printf "%-22s %9.3f %9.2f %9d\n", label[i], secs[i], secs[i]/base, rss[i] }'
 }
 
-on_terminal() { script -qec "$1" /dev/null; }
-
 seq 2000 > "$work/items"
+# pexec's runs take turns, 9 rounds (this machine's spawn times drift by 20 % over a minute;
+# taking turns gives each variant the same drift); GNU parallel's, 3 runs each.
+variants=(pexec "-j 8" pexec-bar "-j 8 --bar" pexec-progress "-j 8 --progress")
 {
-  time_cmd pexec            on_terminal "'$pexec' -j 8 true < '$work/items'"
-  time_cmd pexec-bar        on_terminal "'$pexec' -j 8 --bar true < '$work/items'"
-  time_cmd pexec-progress   on_terminal "'$pexec' -j 8 --progress true < '$work/items'"
-  [ -z "${BASELINE:-}" ] || time_cmd pexec-before on_terminal "'$BASELINE' -j 8 true < '$work/items'"
-  time_cmd gnu-parallel     on_terminal "parallel --will-cite -j 8 true < '$work/items'"
-  time_cmd gnu-parallel-bar on_terminal "parallel --will-cite -j 8 --bar true < '$work/items'"
+  for _ in 1 2 3 4 5 6 7 8 9; do
+    for ((i = 0; i < ${#variants[@]}; i += 2)); do
+      time_once "${variants[i]}" script -qec "'$pexec' ${variants[i+1]} true < '$work/items'" /dev/null
+    done
+    [ -z "${BASELINE:-}" ] || time_once pexec-before script -qec "'$BASELINE' -j 8 true < '$work/items'" /dev/null
+  done
+  for ((i = 0; i < ${#variants[@]}; i += 2)); do median "${variants[i]}"; done
+  [ -z "${BASELINE:-}" ] || median pexec-before
+  for _ in 1 2 3; do
+    time_once gnu-parallel script -qec "parallel --will-cite -j 8 true < '$work/items'" /dev/null
+    time_once gnu-parallel-bar script -qec "parallel --will-cite -j 8 --bar true < '$work/items'" /dev/null
+  done
+  median gnu-parallel
+  median gnu-parallel-bar
 } | report "2000 trivial jobs, -j 8, on a terminal"
 
 # 64 jobs of 100,000 lines each (38 MB in all), output to a file.

@@ -218,11 +218,12 @@ int main(int argc, char** argv) {
       return print_jobs(reader, *options, now, history ? &*history : nullptr);
     }
     // Signals are taken by the engine's loop from a signalfd: blocked here, before any thread
-    // starts, so that every thread inherits the mask.
-    sigset_t stop_signals;
-    sigemptyset(&stop_signals);
-    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGWINCH}) sigaddset(&stop_signals, s);
-    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    // starts, so that every thread inherits the mask. The first three stop the run; SIGUSR1
+    // lists the running jobs, SIGWINCH redraws the bar.
+    sigset_t engine_signals;
+    sigemptyset(&engine_signals);
+    for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGWINCH}) sigaddset(&engine_signals, s);
+    pthread_sigmask(SIG_BLOCK, &engine_signals, nullptr);
 
     int workers = fit_workers_to_fd_limit(slots, options->mode, options->jobs.asks_for_most());
     JobListReader reader = open_job_list(*options, std::min(workers, options->jobs.current(workers)));
@@ -235,7 +236,7 @@ int main(int argc, char** argv) {
     else
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->colour_on(STDOUT_FILENO),
                                                 options->colour_on(STDERR_FILENO));
-    Engine engine(*options, *executor, *reporter, stop_signals, records.records, history ? &*history : nullptr);
+    Engine engine(*options, *executor, *reporter, engine_signals, records.records, history ? &*history : nullptr);
     if (options->progress != ProgressStyle::none && !options->total_jobs) {
       int now = std::min(workers, options->jobs.current(workers));
       if (auto total = count_jobs(*options, now, history ? &*history : nullptr)) engine.expect_jobs(*total);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -74,18 +75,24 @@ SharedOutput& SharedOutput::get() {
 
 void SharedOutput::attach(int fd) { attached() = new SharedOutput(fd, map_state(fd)); }
 
-void SharedOutput::lock() {
-  // A process worker killed while it held the lock leaves it "owner dead": take it over.
-  if (pthread_mutex_lock(&state_->mutex) == EOWNERDEAD) pthread_mutex_consistent(&state_->mutex);
+bool SharedOutput::lock() {
+  // A process worker killed while it held the lock leaves it "owner dead": take it over. One
+  // stopped (SIGSTOP) while it holds it cannot be told from a slow one: after a second, write
+  // without the lock rather than hang the run.
+  timespec until{};
+  ::clock_gettime(CLOCK_MONOTONIC, &until);
+  until.tv_sec += 1;
+  int error = pthread_mutex_clocklock(&state_->mutex, CLOCK_MONOTONIC, &until);
+  if (error == EOWNERDEAD) pthread_mutex_consistent(&state_->mutex);
+  return error == 0 || error == EOWNERDEAD;
 }
 
 void SharedOutput::unlock() { pthread_mutex_unlock(&state_->mutex); }
 
 void SharedOutput::use_terminal(bool stdout_too) {
-  lock();
+  Writer writer(*this);
   state_->in_place = true;
   state_->stdout_on_terminal = stdout_too;
-  unlock();
 }
 
 void SharedOutput::set_live_seq(std::uint64_t seq) { state_->live_seq.store(seq, std::memory_order_release); }
@@ -111,11 +118,11 @@ void SharedOutput::redraw_if_hidden() {
   if (detail::write_all(STDERR_FILENO, std::string_view(state_->bar, state_->bar_size))) state_->bar_on_screen = true;
 }
 
-SharedOutput::Writer::Writer(SharedOutput& output) : output_(output) { output_.lock(); }
+SharedOutput::Writer::Writer(SharedOutput& output) : output_(output), locked_(output_.lock()) {}
 
 SharedOutput::Writer::~Writer() {
   output_.redraw_if_hidden();
-  output_.unlock();
+  if (locked_) output_.unlock();
 }
 
 bool SharedOutput::Writer::write(int fd, std::string_view data) {

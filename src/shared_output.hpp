@@ -7,8 +7,8 @@
 ///
 /// The state lives in a memfd that process workers inherit (RunSettings carries its fd), so
 /// the lock is a robust process-shared mutex: a worker killed while it holds it does not hang
-/// the others. With -k and live output, it also says which job may write live: the oldest one
-/// not yet reported (GNU parallel's rule); the others keep their output until their turn.
+/// the others (nor, after a second, does one stopped by SIGSTOP). With -k and live output, it also says which job may
+/// write live: the oldest one not yet reported (GNU parallel's rule); the others keep their output until their turn.
 
 #include <cstdint>
 #include <string_view>
@@ -43,6 +43,7 @@ class SharedOutput {
 
    private:
     SharedOutput& output_;
+    const bool locked_;
   };
 
   /// Writes `data` whole, under the lock; false with errno set if it cannot.
@@ -59,7 +60,8 @@ class SharedOutput {
   struct State;
   static State* map_state(int fd);
   SharedOutput(int fd, State* state) : fd_(fd), state_(state) {}
-  void lock();
+  /// False if the lock could not be had in time (its holder is stopped): go on without it.
+  bool lock();
   void unlock();
   /// Under the lock: a write to `fd` is about to happen; the bar leaves the screen if it shares it.
   void before_write(int fd);
