@@ -56,18 +56,25 @@ class BrokenProcessPool : public BrokenExecutor {
 
 /// An exception thrown by a task in a worker process, carried back to the caller: the remote
 /// exception's (demangled) type name and its what(). what() reads "TYPE: MESSAGE".
+/// remote_traceback() is what the worker could say of it, as CPython's _RemoteTraceback (the
+/// cause of the re-raised exception there): the worker and the task, then the exception with
+/// its causes (std::throw_with_nested levels), innermost first. C++ keeps no stack of where an
+/// exception was thrown, so there are no file and line entries.
 class RemoteError : public std::runtime_error {
  public:
-  RemoteError(std::string remote_type, std::string remote_message)
+  RemoteError(std::string remote_type, std::string remote_message, std::string remote_traceback = "")
       : std::runtime_error(remote_type + ": " + remote_message),
         remote_type_(std::move(remote_type)),
-        remote_message_(std::move(remote_message)) {}
+        remote_message_(std::move(remote_message)),
+        remote_traceback_(std::move(remote_traceback)) {}
   const std::string& remote_type() const noexcept { return remote_type_; }
   const std::string& remote_message() const noexcept { return remote_message_; }
+  const std::string& remote_traceback() const noexcept { return remote_traceback_; }
 
  private:
   std::string remote_type_;
   std::string remote_message_;
+  std::string remote_traceback_;
 };
 
 }  // namespace pexec

@@ -8,6 +8,7 @@
 /// mutex, and done-callbacks always run after the lock is released.
 
 #include <chrono>
+#include <compare>
 #include <condition_variable>
 #include <cstdio>
 #include <exception>
@@ -17,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 #include <vector>
 
@@ -337,8 +339,46 @@ class Future {
   const void* identity() const { return value_.get(); }
 
  private:
+  friend class FutureBase;
   explicit Future(std::shared_ptr<detail::FutureValue<T>> value) : value_(std::move(value)) {}
   std::shared_ptr<detail::FutureValue<T>> value_;
+};
+
+/// Any future, whatever its result type, as Python's futures are: what wait() and as_completed()
+/// take to watch futures of different result types together. It has Future's state
+/// operations and exception(); as<T>() gives the typed Future back (std::bad_cast if its result
+/// type is not T). Equal to another handle on the same future.
+class FutureBase {
+ public:
+  template <class T>
+  FutureBase(const Future<T>& future) : core_(future.core().shared_from_this()) {}  // NOLINT: implicit
+
+  bool cancel() const { return core_->cancel(); }
+  bool cancelled() const { return core_->cancelled(); }
+  bool running() const { return core_->running(); }
+  bool done() const { return core_->done(); }
+  std::exception_ptr exception(Timeout timeout = {}) const { return core_->exception(timeout); }
+  FutureState state() const { return core_->state(); }
+  std::string repr() const { return core_->repr(); }
+
+  template <class T>
+  Future<T> as() const {
+    auto typed = std::dynamic_pointer_cast<detail::FutureValue<T>>(core_);
+    if (!typed) throw std::bad_cast();
+    return Future<T>(std::move(typed));
+  }
+
+  friend bool operator==(const FutureBase& a, const FutureBase& b) { return a.identity() == b.identity(); }
+  friend auto operator<=>(const FutureBase& a, const FutureBase& b) {
+    return std::compare_three_way()(a.identity(), b.identity());
+  }
+
+  detail::FutureCore& core() const { return *core_; }
+  /// The same as Future<T>::identity() of the future it holds: the shared state's address.
+  const void* identity() const { return dynamic_cast<const void*>(core_.get()); }
+
+ private:
+  std::shared_ptr<detail::FutureCore> core_;
 };
 
 }  // namespace pexec
@@ -346,6 +386,13 @@ class Future {
 template <class T>
 struct std::hash<pexec::Future<T>> {
   std::size_t operator()(const pexec::Future<T>& future) const noexcept {
+    return std::hash<const void*>()(future.identity());
+  }
+};
+
+template <>
+struct std::hash<pexec::FutureBase> {
+  std::size_t operator()(const pexec::FutureBase& future) const noexcept {
     return std::hash<const void*>()(future.identity());
   }
 };

@@ -236,7 +236,8 @@ class ProcessPoolExecutor {
     try {
       if (response.contains("error")) {
         const auto& error = response.at("error");
-        throw RemoteError(error.at("type").get<std::string>(), error.at("message").get<std::string>());
+        throw RemoteError(error.at("type").get<std::string>(), error.at("message").get<std::string>(),
+                          error.value("traceback", std::string()));
       }
       if constexpr (std::is_void_v<R>) {
         future.set_result();

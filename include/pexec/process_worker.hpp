@@ -35,6 +35,17 @@ namespace detail {
 
 inline constexpr const char* kWorkerVariable = "PEXEC_PROCESS_WORKER";
 
+/// What the worker can tell of a task's exception, as CPython's _RemoteTraceback text.
+inline std::string remote_traceback(const std::exception_ptr& error, const std::string& function) {
+  std::string text = "Traceback (worker " + this_worker().name + ", task " + function + "):\n";
+  std::vector<ExceptionDescription> chain = describe_chain(error);
+  for (std::size_t i = 0; i < chain.size(); ++i) {
+    if (i > 0) text += "\nThe above exception was the direct cause of the following exception:\n\n";
+    text += chain[i].type + ": " + chain[i].message + "\n";
+  }
+  return text;
+}
+
 /// Runs one request: {"id", "fn", "args": [...]} or {"id", "fn", "chunk": [[...], ...]}.
 inline nlohmann::json serve(const nlohmann::json& request) {
   nlohmann::json response = {{"id", request.at("id")}};
@@ -54,7 +65,11 @@ inline nlohmann::json serve(const nlohmann::json& request) {
     }
   } catch (...) {
     ExceptionDescription error = describe(std::current_exception());
-    response["error"] = {{"type", error.type}, {"message", error.message}};
+    std::string function =
+        request.contains("fn") && request.at("fn").is_string() ? request.at("fn").get<std::string>() : "?";
+    response["error"] = {{"type", error.type},
+                         {"message", error.message},
+                         {"traceback", remote_traceback(std::current_exception(), function)}};
   }
   return response;
 }

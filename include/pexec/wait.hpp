@@ -1,7 +1,8 @@
 #pragma once
 /// wait() and as_completed(): waiting on many futures at once, as Python's
 /// concurrent.futures.wait and as_completed. Futures may come from any executor or be driven by
-/// hand; duplicates count once. Cancelled futures count as done once they are notified
+/// hand; duplicates count once. Futures of different result types go together as FutureBase
+/// (a range of FutureBase gives FutureBase back). Cancelled futures count as done once they are notified
 /// (CANCELLED_AND_NOTIFIED), exactly as in Python.
 
 #include <chrono>
@@ -22,11 +23,36 @@ namespace pexec {
 /// When wait() returns: Python's FIRST_COMPLETED, FIRST_EXCEPTION and ALL_COMPLETED.
 enum ReturnWhen { FIRST_COMPLETED, FIRST_EXCEPTION, ALL_COMPLETED };
 
+namespace detail {
+/// The handle a range of futures holds, by result type: Future<T>, or FutureBase for any.
+template <class T>
+struct FutureHandleOf {
+  using type = Future<T>;
+};
+template <>
+struct FutureHandleOf<FutureBase> {
+  using type = FutureBase;
+};
+/// The result type of a handle: T for Future<T>, FutureBase for FutureBase.
+template <class F>
+struct ResultTypeOf {
+  using type = typename F::value_type;
+};
+template <>
+struct ResultTypeOf<FutureBase> {
+  using type = FutureBase;
+};
+}  // namespace detail
+
+/// Future<T>, or FutureBase when T is FutureBase.
+template <class T>
+using FutureHandle = typename detail::FutureHandleOf<T>::type;
+
 /// wait()'s result: Python's DoneAndNotDoneFutures named tuple.
 template <class T>
 struct DoneAndNotDoneFutures {
-  std::unordered_set<Future<T>> done;
-  std::unordered_set<Future<T>> not_done;
+  std::unordered_set<FutureHandle<T>> done;
+  std::unordered_set<FutureHandle<T>> not_done;
 };
 
 namespace detail {
@@ -99,9 +125,9 @@ inline std::optional<std::chrono::steady_clock::time_point> deadline_after(Timeo
 
 /// The distinct futures of a range, in first-seen order, keyed by their shared state.
 template <class T, class Range>
-std::unordered_map<const FutureCore*, Future<T>> distinct(const Range& futures) {
-  std::unordered_map<const FutureCore*, Future<T>> by_core;
-  for (const Future<T>& f : futures) by_core.emplace(&f.core(), f);
+std::unordered_map<const FutureCore*, FutureHandle<T>> distinct(const Range& futures) {
+  std::unordered_map<const FutureCore*, FutureHandle<T>> by_core;
+  for (const FutureHandle<T>& f : futures) by_core.emplace(&f.core(), f);
   return by_core;
 }
 
@@ -109,7 +135,8 @@ std::unordered_map<const FutureCore*, Future<T>> distinct(const Range& futures) 
 
 /// Waits for the futures in `futures` until `return_when` holds or `timeout` seconds pass, and
 /// returns {done, not_done}. Never throws TimeoutError: on timeout, not_done is not empty.
-template <std::ranges::input_range Range, class T = typename std::ranges::range_value_t<Range>::value_type>
+template <std::ranges::input_range Range,
+          class T = typename detail::ResultTypeOf<std::ranges::range_value_t<Range>>::type>
 DoneAndNotDoneFutures<T> wait(const Range& futures, Timeout timeout = {}, ReturnWhen return_when = ALL_COMPLETED) {
   if (return_when != FIRST_COMPLETED && return_when != FIRST_EXCEPTION && return_when != ALL_COMPLETED) {
     // Validated up front (Python only notices when it has to wait; see the reference, Q3).
@@ -150,10 +177,10 @@ class AsCompleted {
   }
 
   /// The next future to finish, or nothing when all have been yielded.
-  std::optional<Future<T>> next() {
+  std::optional<FutureHandle<T>> next() {
     while (true) {
       if (!ready_.empty()) {
-        Future<T> future = std::move(ready_.back());
+        FutureHandle<T> future = std::move(ready_.back());
         ready_.pop_back();
         return future;
       }
@@ -180,11 +207,11 @@ class AsCompleted {
 
   class iterator {
    public:
-    using value_type = Future<T>;
+    using value_type = FutureHandle<T>;
     using difference_type = std::ptrdiff_t;
     explicit iterator(AsCompleted* owner) : owner_(owner) { advance(); }
     iterator() = default;
-    const Future<T>& operator*() const { return *current_; }
+    const FutureHandle<T>& operator*() const { return *current_; }
     iterator& operator++() {
       advance();
       return *this;
@@ -198,7 +225,7 @@ class AsCompleted {
       current_ = owner_->next();
     }
     AsCompleted* owner_ = nullptr;
-    std::optional<Future<T>> current_;
+    std::optional<FutureHandle<T>> current_;
   };
 
   iterator begin() { return iterator(this); }
@@ -206,14 +233,15 @@ class AsCompleted {
 
  private:
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  std::unordered_map<const detail::FutureCore*, Future<T>> pending_;
+  std::unordered_map<const detail::FutureCore*, FutureHandle<T>> pending_;
   std::size_t total_ = 0;
   std::unique_ptr<detail::CompletionWaiter> waiter_;
-  std::vector<Future<T>> ready_;
+  std::vector<FutureHandle<T>> ready_;
 };
 
 /// Yields the futures of `futures` as they complete; see AsCompleted. The clock starts now.
-template <std::ranges::input_range Range, class T = typename std::ranges::range_value_t<Range>::value_type>
+template <std::ranges::input_range Range,
+          class T = typename detail::ResultTypeOf<std::ranges::range_value_t<Range>>::type>
 AsCompleted<T> as_completed(const Range& futures, Timeout timeout = {}) {
   return AsCompleted<T>(futures, timeout);
 }

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <ranges>
+#include <regex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -66,6 +67,13 @@ std::string greet(const std::string& name, int times) {
   return text;
 }
 void do_nothing() {}
+int fail_with_cause() {
+  try {
+    throw std::logic_error("inner");
+  } catch (...) {
+    std::throw_with_nested(std::runtime_error("outer"));
+  }
+}
 int die_by_sigkill() {
   ::kill(::getpid(), SIGKILL);
   return 0;
@@ -97,6 +105,7 @@ PEXEC_REGISTER(worker_pid);
 PEXEC_REGISTER(divide);
 PEXEC_REGISTER(greet);
 PEXEC_REGISTER(do_nothing);
+PEXEC_REGISTER(fail_with_cause);
 PEXEC_REGISTER(die_by_sigkill);
 PEXEC_REGISTER(exit_abruptly);
 PEXEC_REGISTER(sleep_for);
@@ -143,6 +152,29 @@ TEST_CASE("a task's exception comes back with its type name and message") {
     CHECK(std::string(e.what()) == "std::domain_error: division by zero");
   }
   CHECK(pool.submit(divide, 6, 3).result(60) == 2);  // the worker survives
+}
+
+TEST_CASE("ProcessPoolExecutorTest.test_traceback: the worker's traceback text, with the exception's causes") {
+  ProcessPoolExecutor pool(1);
+  try {
+    pool.submit(divide, 1, 0).result(60);
+    FAIL("expected RemoteError");
+  } catch (const pexec::RemoteError& e) {
+    CHECK(std::regex_match(
+        e.remote_traceback(),
+        std::regex("Traceback \\(worker pid:\\d+, task divide\\):\nstd::domain_error: division by zero\n")));
+  }
+  try {
+    pool.submit(fail_with_cause).result(60);
+    FAIL("expected RemoteError");
+  } catch (const pexec::RemoteError& e) {
+    CHECK(e.remote_type() == "std::runtime_error");  // not libstdc++'s nested-exception wrapper
+    CHECK(e.remote_message() == "outer");
+    std::string traceback = e.remote_traceback();
+    CHECK(traceback.ends_with(
+        "task fail_with_cause):\nstd::logic_error: inner\n\nThe above exception was the direct cause of the "
+        "following exception:\n\nstd::runtime_error: outer\n"));
+  }
 }
 
 TEST_CASE("constructor and submit validation") {

@@ -4,7 +4,10 @@
 
 #include <chrono>
 #include <stdexcept>
+#include <string>
 #include <thread>
+#include <typeinfo>
+#include <unordered_set>
 #include <vector>
 
 #include "event.hpp"
@@ -212,4 +215,40 @@ TEST_CASE("as_completed sees a future notified as cancelled") {
   }
   canceller.join();
   CHECK(count == 1);
+}
+
+TEST_CASE("WaitTests.test_first_completed over futures of different result types, as FutureBase") {
+  pexec::ThreadPoolExecutor pool(2);
+  Event release;
+  Future<int> product = pool.submit([](int a, int b) { return a * b; }, 21, 2);
+  Future<void> blocked = pool.submit([&release] { release.wait(); });
+  product.result(30);
+  auto [done, not_done] = pexec::wait(std::vector<pexec::FutureBase>{product, blocked}, 30, pexec::FIRST_COMPLETED);
+  CHECK(done == std::unordered_set<pexec::FutureBase>{product});
+  CHECK(not_done == std::unordered_set<pexec::FutureBase>{blocked});
+  CHECK(done.begin()->as<int>().result() == 42);  // the typed future back
+  CHECK_THROWS_AS(done.begin()->as<std::string>(), std::bad_cast);
+  CHECK(pexec::FutureBase(product) == pexec::FutureBase(done.begin()->as<int>()));
+  release.set();
+}
+
+TEST_CASE("AsCompletedTests.test_no_timeout over futures of different result types, as FutureBase") {
+  Future<int> number = succeeded(7);
+  Future<std::string> text;
+  Future<void> nothing;
+  std::thread completer([&] {
+    text.set_result("seven");
+    nothing.set_result();
+  });
+  std::vector<pexec::FutureBase> seen;
+  for (const pexec::FutureBase& future : pexec::as_completed(std::vector<pexec::FutureBase>{number, text, nothing}, 30))
+    seen.push_back(future);
+  completer.join();
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == pexec::FutureBase(number));  // finished before the call: first
+  CHECK(std::unordered_set<pexec::FutureBase>(seen.begin(), seen.end()) ==
+        std::unordered_set<pexec::FutureBase>{number, text, nothing});
+  CHECK(seen[0].as<int>().result() == 7);
+  for (const pexec::FutureBase& future : seen) CHECK(future.done());
+  CHECK(pexec::FutureBase(failed()).exception() != nullptr);
 }

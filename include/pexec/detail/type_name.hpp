@@ -7,7 +7,9 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <typeinfo>
+#include <vector>
 
 namespace pexec::detail {
 
@@ -32,15 +34,41 @@ struct ExceptionDescription {
   std::string message;
 };
 
+/// The chain of a stored exception, innermost cause first, as Python prints a traceback's
+/// causes: each std::nested_exception level (std::throw_with_nested) is the cause of the one
+/// that holds it.
+inline std::vector<ExceptionDescription> describe_chain(std::exception_ptr error);
+
 inline ExceptionDescription describe(const std::exception_ptr& error) {
   try {
     std::rethrow_exception(error);
   } catch (const std::exception& e) {
-    return {demangle(typeid(e).name()), e.what()};
+    // std::throw_with_nested(X) throws libstdc++'s wrapper of X: X is what was thrown.
+    std::string type = demangle(typeid(e).name());
+    constexpr std::string_view kWrapper = "std::_Nested_exception<";
+    if (type.starts_with(kWrapper) && type.ends_with(">"))
+      type = type.substr(kWrapper.size(), type.size() - kWrapper.size() - 1);
+    return {type, e.what()};
   } catch (...) {
     const std::type_info* type = abi::__cxa_current_exception_type();
     return {type ? demangle(type->name()) : "unknown", ""};
   }
+}
+
+inline std::vector<ExceptionDescription> describe_chain(std::exception_ptr error) {
+  std::vector<ExceptionDescription> chain;
+  while (error && chain.size() < 64) {
+    chain.insert(chain.begin(), describe(error));
+    std::exception_ptr cause;
+    try {
+      std::rethrow_exception(error);
+    } catch (const std::nested_exception& nested) {
+      cause = nested.nested_ptr();
+    } catch (...) {
+    }
+    error = cause;
+  }
+  return chain;
 }
 
 }  // namespace pexec::detail
