@@ -9,6 +9,7 @@
 #include <fstream>
 #include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,24 @@ TEST_CASE("404 fails the job and the run, with a line on stderr") {
     auto j = fetch(mode, {":::", server.url("/missing")}, 1)[0];
     CHECK(j["status"] == "failed");
     CHECK(j["http_status"] == 404);
+  }
+}
+
+TEST_CASE("URL jobs have the progress line and the summary too") {
+  HttpTestServer server;
+  for (const auto& mode : kModes) {
+    CAPTURE(mode);
+    auto r = run_pexec({"--mode", mode, "--bar", "--force-progress", "--summary", "-k", ":::", server.url("/ok"),
+                        server.url("/missing"), server.url("/ok")});
+    CHECK(r.status == 1);
+    std::vector<std::string> lines;
+    std::istringstream err(r.err);
+    for (std::string line; std::getline(err, line);) lines.push_back(line);
+    REQUIRE(lines.size() >= 3);
+    CAPTURE(r.err);
+    CHECK(lines[lines.size() - 2].find("] 3/3  1 failed") != std::string::npos);  // the last progress line
+    CHECK(lines[lines.size() - 2].ends_with("ETA 0:00"));
+    CHECK(lines.back().ends_with(": 2 ok, 1 failed (failed: 2)"));
   }
 }
 
