@@ -2,33 +2,36 @@
 
 namespace pexec::cli {
 
-nlohmann::json JsonLinesReporter::to_object(const JobResult& r) {
-  auto text_or_null = [](const std::string& s) { return s.empty() ? nlohmann::json() : nlohmann::json(s); };
-  nlohmann::json object = {{"seq", r.seq},
-                           {"input", r.input},
-                           {"kind", r.kind},
-                           {"status", r.status},
-                           {"start", r.start_ms ? nlohmann::json(rfc3339_utc(r.start_ms)) : nlohmann::json()},
-                           {"duration_s", r.duration_s},
-                           {"worker", text_or_null(r.worker)},
-                           {"error", text_or_null(r.error)},
-                           {"attempts", r.attempts}};
-  if (!r.tag.empty()) object["tag"] = r.tag;
+nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
+  using Json = nlohmann::ordered_json;  // keys in the documented order, seq first
+  auto text_or_null = [](const std::string& s) { return s.empty() ? Json() : Json(s); };
+  auto value_or_null = [](const std::optional<int>& value) { return value ? Json(*value) : Json(); };
+  Json object = {{"seq", r.seq}, {"kind", r.kind}, {"input", r.input}};
   if (r.kind == "url") {
-    object.update({{"url", r.input},
-                   {"http_status", r.http_status},
-                   {"bytes", r.bytes},
-                   {"content_type", text_or_null(r.content_type)},
-                   {"effective_url", text_or_null(r.effective_url)}});
+    object.update(Json{{"url", r.input},
+                       {"status", r.status},
+                       {"http_status", value_or_null(r.http_status)},
+                       {"bytes", r.bytes},
+                       {"content_type", text_or_null(r.content_type)},
+                       {"effective_url", text_or_null(r.effective_url)}});
   } else {
-    object.update({{"command", r.command}, {"exit_code", r.exit_code}, {"signal", r.signal}});
+    object.update(Json{{"command", r.command},
+                       {"status", r.status},
+                       {"exit_code", value_or_null(r.exit_code)},
+                       {"signal", value_or_null(r.signal)}});
   }
+  object.update(Json{{"start", r.start_ms ? Json(rfc3339_utc(r.start_ms)) : Json()},
+                     {"duration_s", r.duration_s},
+                     {"attempts", r.attempts},
+                     {"worker", text_or_null(r.worker)},
+                     {"error", text_or_null(r.error)}});
+  if (!r.tag.empty()) object["tag"] = r.tag;
   return object;
 }
 
 void JsonLinesReporter::report(const JobResult& result) {
   // Dumped to a string first: dump() with `replace` never throws on invalid UTF-8 (deps.md §4).
-  std::string line = to_object(result).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string line = to_object(result).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
   if (result.kind == "url") {
     put(fd(), line + "\n");
     return;

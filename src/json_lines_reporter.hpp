@@ -18,7 +18,7 @@ class JsonLinesReporter final : public Reporter {
   void report(const JobResult& result) override;
 
   /// The object for one job (the fields documented in pexec(1)).
-  static nlohmann::json to_object(const JobResult& result);
+  static nlohmann::ordered_json to_object(const JobResult& result);
 };
 
 }  // namespace pexec::cli

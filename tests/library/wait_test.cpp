@@ -236,13 +236,16 @@ TEST_CASE("AsCompletedTests.test_no_timeout over futures of different result typ
   Future<int> number = succeeded(7);
   Future<std::string> text;
   Future<void> nothing;
+  Event started;
   std::thread completer([&] {
+    started.wait();  // the other two finish after the call
     text.set_result("seven");
     nothing.set_result();
   });
   std::vector<pexec::FutureBase> seen;
-  for (const pexec::FutureBase& future : pexec::as_completed(std::vector<pexec::FutureBase>{number, text, nothing}, 30))
-    seen.push_back(future);
+  auto completed = pexec::as_completed(std::vector<pexec::FutureBase>{number, text, nothing}, 30);
+  started.set();
+  for (const pexec::FutureBase& future : completed) seen.push_back(future);
   completer.join();
   REQUIRE(seen.size() == 3);
   CHECK(seen[0] == pexec::FutureBase(number));  // finished before the call: first

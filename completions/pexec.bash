@@ -1,0 +1,51 @@
+# bash completion for pexec(1): options, their values, files where a file is wanted, and the
+# command to run. Installed as share/bash-completion/completions/pexec.
+
+_pexec() {
+  local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
+  local options='-0 -C -H -L -N -P -X -a -d -h -j -k -m -n -q -r -s -t -u -w
+    --arg-file --bar --col-header --color --colour --colsep --connect-timeout --ctag --ctagstring
+    --deadline --delay --delimiter --dry-run --eta --force-progress --format --grace --halt
+    --halt-on-error --header --help --joblog --jobs --jsonl-file --junit --keep-order --kind --lb
+    --let-running-finish --line-buffer --link --max-args --max-bytes --max-chars --max-lines
+    --max-procs --max-redirects --max-replace-args --max-tasks-per-child --method --mode
+    --no-run-if-empty --no-summary --null --output-dir --progress --quote --results --resume
+    --resume-failed --retries --retry-delay --retry-failed --return-when --shellquote --summary
+    --tag --tagstring --timeout --total --total-jobs --trim --ungroup --version --will-cite
+    --xapply --xargs'
+  local i word
+  # After ::: come items (nothing to complete); after :::: files; once COMMAND has started, its
+  # own words (files).
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    word=${COMP_WORDS[i]}
+    case $word in
+      ::::|::::+) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+      :::|:::+) COMPREPLY=(); return ;;
+    esac
+  done
+  case $prev in
+    -m|--mode) COMPREPLY=($(compgen -W 'thread process' -- "$cur")); return ;;
+    --format) COMPREPLY=($(compgen -W 'text jsonl' -- "$cur")); return ;;
+    --color|--colour) COMPREPLY=($(compgen -W 'auto always never' -- "$cur")); return ;;
+    --kind) COMPREPLY=($(compgen -W 'auto shell url' -- "$cur")); return ;;
+    --method) COMPREPLY=($(compgen -W 'GET HEAD' -- "$cur")); return ;;
+    --trim) COMPREPLY=($(compgen -W 'n l r lr rl' -- "$cur")); return ;;
+    -w|--return-when) COMPREPLY=($(compgen -W 'all first-completed first-exception' -- "$cur")); return ;;
+    --halt|--halt-on-error)
+      COMPREPLY=($(compgen -W 'never now,fail=1 soon,fail=1 now,success=1 soon,success=1 now,done=1 soon,done=1' -- "$cur"))
+      return ;;
+    -a|--arg-file|--joblog|--jsonl-file|--results|--junit) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+    --output-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+    -d|--delimiter|-C|--colsep|--col-header|-n|--max-args|-N|--max-replace-args|-L|--max-lines|-s|--max-chars|\
+    -j|--jobs|-P|--max-procs|--max-tasks-per-child|-t|--timeout|--grace|--deadline|--retries|--retry-delay|\
+    --delay|--tagstring|--ctagstring|--total-jobs|--total|-H|--header|--max-redirects|--connect-timeout|--max-bytes)
+      return ;;  # a value the user types
+  esac
+  if [[ $cur == -* ]]; then
+    COMPREPLY=($(compgen -W "$options" -- "$cur"))
+    return
+  fi
+  # The first word that is no option's value starts COMMAND.
+  COMPREPLY=($(compgen -c -- "$cur"))
+}
+complete -F _pexec -o filenames pexec
