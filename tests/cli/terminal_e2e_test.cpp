@@ -321,10 +321,11 @@ TEST_CASE("-k --line-buffer streams the oldest running job live, the others wait
   for (const std::string& mode : kModes) {
     CAPTURE(mode);
     PexecProcess pexec({"-k", "--line-buffer", "-j", "2", "-m", mode,
-                        "if [ {} = 1 ]; then echo first-start; sleep 1.5; echo first-end; else echo second; fi",
+                        "if [ {} = 1 ]; then echo first-start; sleep 3; echo first-end; else echo second; fi",
                         ":::", "1", "2"});
-    CHECK(pexec.wait_for_stdout("first-start\n", 1.2));  // before job 1 ends
-    CHECK(pexec.out == "first-start\n");                 // job 2 is done, and waits
+    // Generous for slow starts (ASan workers); job 1 then still has seconds to run.
+    CHECK(pexec.wait_for_stdout("first-start\n", 30));
+    CHECK(pexec.out == "first-start\n");  // job 1 has not ended; job 2 is done, and waits
     CHECK(pexec.wait() == 0);
     CHECK(pexec.out == "first-start\nfirst-end\nsecond\n");
     // Without -k, every job writes as it goes.
@@ -380,16 +381,19 @@ TEST_CASE("the summary's counts are those of the JSON lines report of the same r
 TEST_CASE("SIGUSR1 lists the running jobs and the run goes on, in both modes") {
   for (const std::string& mode : kModes) {
     CAPTURE(mode);
-    PexecProcess pexec({"-m", mode, "-j", "2", "sleep", ":::", "1.5", "1.6"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    PexecProcess pexec({"-m", mode, "-j", "2", "sleep", ":::", "2.5", "2.6"});
+    // Once both jobs run, the process workers have passed their start-up (where a signal would
+    // still have its default effect) and ignore SIGUSR1.
+    for (int i = 0; i < 400 && shell_output("pgrep -fx 'sleep 2.6' > /dev/null").second != 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     // As "killall -USR1 pexec" would: process workers get it too, and ignore it.
     shell_output("pkill -USR1 -x pexec -P " + std::to_string(pexec.pid()) + "; kill -USR1 " +
                  std::to_string(pexec.pid()));
     CHECK(pexec.wait() == 0);
     CAPTURE(pexec.err);
     CHECK(pexec.err.find("pexec: 2 running, 0 done, 0 failed\n") == 0);
-    CHECK(std::regex_search(pexec.err, std::regex(R"(pexec:   job 1, [\d.]+s: sleep 1\.5\n)")));
-    CHECK(std::regex_search(pexec.err, std::regex(R"(pexec:   job 2, [\d.]+s: sleep 1\.6\n)")));
+    CHECK(std::regex_search(pexec.err, std::regex(R"(pexec:   job 1, [\d.]+s: sleep 2\.5\n)")));
+    CHECK(std::regex_search(pexec.err, std::regex(R"(pexec:   job 2, [\d.]+s: sleep 2\.6\n)")));
     CHECK(pexec.out == "");
   }
 }
