@@ -14,19 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "shell_output.hpp"
+
 namespace {
 
 const std::string kDir = PEXEC_COMPLETIONS;
-
-std::pair<std::string, int> shell_output(const std::string& line) {
-  FILE* pipe = popen(line.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  int status = pclose(pipe);
-  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream file(path);

@@ -21,22 +21,12 @@
 #include <vector>
 
 #include "pexec_process.hpp"
+#include "shell_output.hpp"
 
 namespace {
 
 using Args = std::vector<std::string>;
 const std::vector<std::string> kModes = {"thread", "process"};
-
-/// What a shell line prints on stdout, and its exit status.
-std::pair<std::string, int> shell_output(const std::string& line) {
-  FILE* pipe = popen(line.c_str(), "r");
-  REQUIRE(pipe);
-  std::string out;
-  char buffer[4096];
-  while (std::size_t n = fread(buffer, 1, sizeof buffer, pipe)) out.append(buffer, n);
-  int status = pclose(pipe);
-  return {out, WIFEXITED(status) ? WEXITSTATUS(status) : -1};
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
