@@ -10,13 +10,20 @@
 #include <limits>
 
 #include "foreign_options.hpp"
+#include "help_formatter.hpp"
 #include "url_job.hpp"
 
 namespace pexec::cli {
 
 namespace {
 
-constexpr const char* kVersion = "pexec 0.1.0";
+/// What --version prints: the version, a one-line description and the licence.
+std::string version_text() {
+  return "pexec " PEXEC_VERSION
+         "\n"
+         "A parallel job runner: shell commands or URLs, in a thread or process pool.\n"
+         "Copyright (c) 2026 the pexec authors. MIT licence: free to use, change and share; no warranty.";
+}
 constexpr double kNoLimitSeconds = 1e9;
 
 /// Accepts a number of seconds; above zero unless `allow_zero`. "inf" (and any number from 1e9,
@@ -384,25 +391,29 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   raw.sources = take_sources(args);
 
   CLI::App app("Run jobs in parallel in a thread or process pool, reporting each as it finishes.", "pexec");
-  app.prefix_command();  // the first positional starts COMMAND; the rest is passed through
-  app.set_version_flag("--version", kVersion);
+  app.formatter(
+      std::make_shared<HelpFormatter>("pexec [OPTIONS] [COMMAND [ARG...]] [:::[+] ITEM... | ::::[+] FILE...]..."));
+  app.get_formatter()->column_width(32);
   app.footer(
-      "Usage: pexec [OPTIONS] [COMMAND [ARG...]] [::: ITEM... | :::+ ITEM... | :::: FILE... | ::::+ FILE...]...\n"
-      "See pexec(1) for the details.");
+      "Without ::: or ::::, items (or whole command lines, without COMMAND) come from standard input.\n"
+      "Exit status: 0 every job succeeded, 1 a job failed, 2 usage error, 124 --deadline passed,\n"
+      "130/143 interrupted; a --halt exits as its job did. See pexec(1) for the details.");
+  app.prefix_command();  // the first positional starts COMMAND; the rest is passed through
+  app.set_help_flag();   // added again at the end, in the "Other" group
   auto last = CLI::MultiOptionPolicy::TakeLast;
-  // Input.
-  app.add_option("-a,--arg-file", raw.arg_files, "Read items from FILE, one input source per -a (- is stdin)")
+  app.option_defaults()->group("Input");
+  app.add_option("-a,--arg-file", raw.arg_files, "Read items from FILE (- is stdin); one input source per -a")
       ->allow_extra_args(false)  // one FILE per -a: the next word may start COMMAND
       ->type_name("FILE");
   app.add_flag("-0,--null", raw.null, "Items are separated by NUL, not newline");
-  app.add_option("-d,--delimiter", raw.delimiter, "Items are separated by DELIM (escapes such as \\t allowed)")
+  app.add_option("-d,--delimiter", raw.delimiter, "Items end with DELIM, not newline (escapes such as \\t allowed)")
       ->type_name("DELIM")
       ->multi_option_policy(last);
   app.add_flag("--link,--xapply", options.input.link_all, "Take item i of every source together (shorter ones wrap)");
   app.add_option("-C,--colsep", options.input.column_separator, "Split each item into columns {1} {2} ... at REGEX")
       ->type_name("REGEX")
       ->multi_option_policy(last);
-  app.add_option("--trim", raw.trim, "Trim white space of columns: n, l, r, lr (default lr with --colsep)")
+  app.add_option("--trim", raw.trim, "Trim columns: n (none), l, r, lr (default n; lr with --colsep)")
       ->type_name("n|l|r|lr")
       ->multi_option_policy(last);
   app.add_option("--col-header", options.input.header, "The first line names the columns: {name} (: or a REGEX)")
@@ -430,47 +441,56 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_flag("-q,--quote", options.template_settings.quote_words, "Quote COMMAND's words: no shell syntax in them");
   app.add_flag("--shellquote", options.shellquote, "Print each item quoted for the shell, run nothing");
-  // Running.
-  app.add_option("-m,--mode", raw.mode, "Run jobs from a thread pool or a process pool")
+  app.option_defaults()->group("Running");
+  app.add_option("-m,--mode", raw.mode, "Run jobs from a thread pool or a process pool (default thread)")
       ->type_name("thread|process")
       ->multi_option_policy(last);
-  app.add_option("-j,--jobs,-P,--max-procs", raw.jobs, "Jobs at once: N, 0 (many), +N/-N (CPU threads +/- N), N%, FILE")
+  app.add_option("-j,--jobs,-P,--max-procs", raw.jobs,
+                 "Jobs at once (default: CPU threads): N, 0 (many), +N/-N, N%, FILE")
       ->type_name("N")
       ->multi_option_policy(last);
   app.add_option("--max-tasks-per-child", options.max_tasks_per_child,
-                 "Replace a process worker after N jobs (process mode)")
+                 "Replace a process worker after N jobs (process mode; default never)")
+      ->type_name("N")
       ->check(CLI::Range(1, 1000000000))
       ->multi_option_policy(last);
-  app.add_flag("-k,--keep-order", options.keep_order, "Report jobs in input order");
-  app.add_option("-t,--timeout", options.timeout, "Stop a job after SECONDS")
+  app.add_flag("-k,--keep-order", options.keep_order, "Report jobs in input order (default: as they finish)");
+  app.add_option("--delay", options.delay, "Start jobs at least SECONDS apart (default 0)")
+      ->type_name("SECONDS")
+      ->check(seconds(true))
+      ->multi_option_policy(last);
+  app.option_defaults()->group("Stopping and retrying");
+  app.add_option("-t,--timeout", options.timeout, "Stop a job after SECONDS (default: no limit)")
+      ->type_name("SECONDS")
       ->check(seconds(false))
       ->multi_option_policy(last);
   app.add_option("--grace", options.grace, "Seconds between SIGTERM and SIGKILL when stopping a job (default 1)")
+      ->type_name("SECONDS")
       ->check(seconds(true))
       ->multi_option_policy(last);
-  app.add_option("--deadline", options.deadline, "Stop the whole run after SECONDS (exit 124)")
+  app.add_option("--deadline", options.deadline, "Stop the whole run after SECONDS (exit 124; default: no limit)")
+      ->type_name("SECONDS")
       ->check(seconds(false))
       ->multi_option_policy(last);
-  app.add_option("-w,--return-when", raw.return_when,
-                 "all, first-completed (--halt now,done=1) or first-exception (now,fail=1)")
+  app.add_option("-w,--return-when", raw.return_when, "Stop when: all (default), first-completed or first-exception")
+      ->type_name("WHEN")
       ->multi_option_policy(last);
-  app.add_option("--halt,--halt-on-error", raw.halt, "Stop the run: never, or now|soon,fail|success|done=N|N%")
+  app.add_option("--halt,--halt-on-error", raw.halt,
+                 "Stop the run: never (default), or now|soon,fail|success|done=N|N%")
       ->type_name("WHEN,WHY=N")
       ->multi_option_policy(last);
   app.add_flag("--let-running-finish", options.let_running_finish,
                "When stopping early, wait for running jobs instead of stopping them");
-  app.add_option("--retries", options.retries, "Run a failing job up to N times in all (URL jobs: transient failures)")
+  app.add_option("--retries", options.retries, "Run a failing job up to N times in all (default 1)")
       ->type_name("N")
       ->check(CLI::Range(0, 100))
       ->multi_option_policy(last);
   app.add_option("--retry-delay", options.retry_delay,
-                 "Wait SECONDS before a job's 2nd run, twice that before the 3rd, ...")
+                 "Wait SECONDS before a 2nd run, twice that before a 3rd (default 0)")
+      ->type_name("SECONDS")
       ->check(seconds(true))
       ->multi_option_policy(last);
-  app.add_option("--delay", options.delay, "Start jobs at least SECONDS apart")
-      ->check(seconds(true))
-      ->multi_option_policy(last);
-  // Records.
+  app.option_defaults()->group("Records");
   app.add_option("--joblog", options.joblog, "Log each job run to FILE, GNU parallel's format (+FILE appends)")
       ->type_name("FILE")
       ->multi_option_policy(last);
@@ -486,7 +506,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   app.add_option("--junit", options.junit_file, "Write a JUnit XML report to FILE at the end")
       ->type_name("FILE")
       ->multi_option_policy(last);
-  app.add_option("--format", raw.format, "Output format: text or jsonl")
+  app.option_defaults()->group("Output");
+  app.add_option("--format", raw.format, "Output format: text (default) or jsonl, one JSON object per job")
+      ->type_name("text|jsonl")
       ->transform(CLI::IsMember({"text", "jsonl"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_flag("--tag", options.tag, "Prefix each output line with the item and a TAB");
@@ -499,43 +521,54 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->multi_option_policy(last);
   app.add_flag("--line-buffer,--lb", raw.line_buffer, "Write jobs' output as it comes, whole lines at a time");
   app.add_flag("-u,--ungroup", raw.ungroup, "Write jobs' output as it comes, bytes as they arrive");
-  app.add_option("--color,--colour", raw.color, "Colour: auto (on a terminal, unless NO_COLOR is set), always, never")
+  app.add_option("--color,--colour", raw.color, "auto (default: on a terminal, without NO_COLOR), always or never")
+      ->type_name("WHEN")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->multi_option_policy(last);
+  app.option_defaults()->group("Progress");
   app.add_flag("--bar", raw.bar, "Show a progress bar on stderr's terminal");
-  app.add_flag("--progress", raw.progress,
-               "Show a status line (running, done, failed, rate, ETA) on stderr's terminal");
+  app.add_flag("--progress", raw.progress, "Show a status line (done, failed, rate, ETA) on stderr's terminal");
   app.add_flag("--eta", raw.eta, "--progress");
   app.add_flag("--force-progress", options.force_progress,
                "Show progress also when stderr is no terminal (a line a second)");
   app.add_option("--total-jobs,--total", options.total_jobs, "The number of jobs, for progress on standard input")
+      ->type_name("N")
       ->multi_option_policy(last);
   app.add_flag("--summary", raw.summary, "End with a summary line on stderr (default: on a terminal)");
   app.add_flag("--no-summary", raw.no_summary, "No summary line, even on a terminal");
-  app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
-  app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
-  // URL jobs.
-  app.add_option("--kind", raw.kind, "auto (http/https items are URL jobs), shell or url")
+  app.option_defaults()->group("URL jobs");
+  app.add_option("--kind", raw.kind, "auto (default: http/https items are URL jobs), shell or url")
+      ->type_name("auto|shell|url")
       ->transform(CLI::IsMember({"auto", "shell", "url"}, CLI::ignore_case))
       ->multi_option_policy(last);
-  app.add_option("--method", options.url.method, "HTTP method of URL jobs: GET or HEAD")
+  app.add_option("--method", options.url.method, "HTTP method of URL jobs: GET (default) or HEAD")
+      ->type_name("GET|HEAD")
       ->transform(CLI::IsMember({"GET", "HEAD"}, CLI::ignore_case))
       ->multi_option_policy(last);
   app.add_option("-H,--header", options.url.headers, "Add 'Name: value' to every request (repeatable)")
       ->allow_extra_args(false)
       ->type_name("HEADER");
   app.add_option("--max-redirects", options.url.max_redirects, "Follow at most N redirects (default 10)")
+      ->type_name("N")
       ->check(CLI::Range(0, 1000))
       ->multi_option_policy(last);
-  app.add_option("--connect-timeout", options.url.connect_timeout, "Limit each connection attempt to SECONDS")
+  app.add_option("--connect-timeout", options.url.connect_timeout,
+                 "Limit each connection attempt to SECONDS (default: libcurl's, 300)")
+      ->type_name("SECONDS")
       ->check(seconds(false))
       ->multi_option_policy(last);
   app.add_option("--output-dir", options.url.output_dir, "Save each body in DIR as SEQ-NAME (see pexec(1))")
       ->type_name("DIR")
       ->multi_option_policy(last);
-  app.add_option("--max-bytes", options.url.max_bytes, "Fail a URL job whose body exceeds N bytes")
+  app.add_option("--max-bytes", options.url.max_bytes, "Fail a URL job whose body exceeds N bytes (default: no limit)")
+      ->type_name("N")
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
       ->multi_option_policy(last);
+  app.option_defaults()->group("Other");
+  app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
+  app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
+  app.set_help_flag("-h,--help", "Print this help and exit");
+  app.set_version_flag("--version", version_text(), "Print the version and the licence, and exit");
 
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {

@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <fstream>
 #include <map>
+#include <regex>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 
 #include "pexec_process.hpp"
 #include "process_alive.hpp"
+#include "shell_output.hpp"
 
 namespace {
 const std::vector<std::string> kModes{"thread", "process"};
@@ -285,14 +288,68 @@ TEST_CASE("--tag, {#} and {%}, --dry-run, --version, --help") {
   CHECK(dry.out == "gzip -k 'a b'\ngzip -k c\n");
   auto version = run_pexec({"--version"});
   CHECK(version.status == 0);
-  CHECK(version.out.starts_with("pexec "));
+  CHECK(version.out.starts_with("pexec " PEXEC_VERSION "\n"));
+  CHECK(version.out.find("MIT licence") != std::string::npos);
+  CHECK(version.out.find("http") == std::string::npos);
+}
+
+TEST_CASE("--help is written for people: usage first, options in groups, defaults, no raw types") {
   auto help = run_pexec({"--help"});
   CHECK(help.status == 0);
-  for (const char* option :
-       {"--jobs", "--mode", "--keep-order", "--timeout", "--grace", "--deadline", "--return-when",
-        "--let-running-finish", "--format", "--tag", "--dry-run", "--arg-file", "--null", "--max-tasks-per-child"}) {
-    CHECK(help.out.find(option) != std::string::npos);
+  CHECK(help.out.starts_with("Usage: pexec [OPTIONS] [COMMAND [ARG...]] [:::[+] ITEM... | ::::[+] FILE...]...\n"));
+  CHECK(help.out.find("Usage:", 1) == std::string::npos);  // once (CLI11's own form printed two)
+  // The groups, in this order, each a line of its own after a blank line.
+  std::size_t at = 0;
+  for (const char* group : {"\n\nInput:\n", "\n\nRunning:\n", "\n\nStopping and retrying:\n", "\n\nRecords:\n",
+                            "\n\nOutput:\n", "\n\nProgress:\n", "\n\nURL jobs:\n", "\n\nOther:\n"}) {
+    std::size_t found = help.out.find(group, at);
+    CHECK_MESSAGE(found != std::string::npos, std::string(group));
+    if (found != std::string::npos) at = found;
   }
+  // CLI11's internal types and ranges never show.
+  for (const char* raw : {" in [", "INT", "FLOAT", "UINT", "TEXT", ":{", "9223372036854775807"}) {
+    CHECK_MESSAGE(help.out.find(raw) == std::string::npos, std::string(raw));
+  }
+  std::istringstream lines(help.out);
+  std::map<std::string, std::string> line_of;  // option lines (a long one goes on over two) by long name
+  std::string last;
+  for (std::string line; std::getline(lines, line);) {
+    CHECK_MESSAGE(line.size() <= 100, line);
+    std::smatch name;
+    if (std::regex_search(line, name, std::regex("^  [-,A-Za-z0-9]*?(--[a-z][a-z0-9-]*)"))) {
+      last = name[1];
+      line_of[last] = line;
+    } else if (line.starts_with("      ") && !last.empty()) {
+      line_of[last] += line;
+    }
+  }
+  for (const char* option : {"--jobs",
+                             "--mode",
+                             "--keep-order",
+                             "--timeout",
+                             "--grace",
+                             "--deadline",
+                             "--return-when",
+                             "--halt",
+                             "--retries",
+                             "--retry-delay",
+                             "--delay",
+                             "--format",
+                             "--color",
+                             "--kind",
+                             "--method",
+                             "--max-redirects",
+                             "--connect-timeout",
+                             "--max-bytes",
+                             "--max-chars",
+                             "--trim",
+                             "--summary",
+                             "--max-tasks-per-child"}) {
+    CHECK_MESSAGE(line_of[option].find("default") != std::string::npos, std::string(option));  // states its default
+  }
+  CHECK(line_of["--mode"].find("--mode thread|process ") != std::string::npos);
+  CHECK(line_of["--timeout"].find("--timeout SECONDS ") != std::string::npos);
+  CHECK(line_of["--jobs"].find("--max-procs N ") != std::string::npos);
 }
 
 TEST_CASE("--max-tasks-per-child replaces process workers") {
@@ -307,6 +364,24 @@ TEST_CASE("--max-tasks-per-child replaces process workers") {
   CHECK(workers[2] == workers[3]);
   CHECK(workers[1] != workers[2]);
   CHECK(workers[3] != workers[4]);
+}
+
+TEST_CASE("the manual renders with no warning from groff or mandoc") {
+  auto groff = shell_output("groff -ww -man -z " PEXEC_MANUAL " 2>&1");
+  CHECK(groff.second == 0);
+  CHECK(groff.first == "");
+  // mandoc's lint at warning level (its STYLE notes, such as source lines over 80 bytes, aside).
+  auto mandoc = shell_output("mandoc -T lint -W warning " PEXEC_MANUAL " 2>&1");
+  CHECK(mandoc.second == 0);
+  CHECK(mandoc.first == "");
+  // Each section the manual promises its readers is there.
+  std::ifstream page(PEXEC_MANUAL);
+  std::stringstream text;
+  text << page.rdbuf();
+  for (const char* section : {".SH ENVIRONMENT", ".SH FILES", ".SH EXIT STATUS", ".SH \"GNU PARALLEL AND XARGS\"",
+                              ".SH LICENSE", ".SH SEE ALSO"}) {
+    CHECK_MESSAGE(text.str().find(section) != std::string::npos, std::string(section));
+  }
 }
 
 TEST_CASE("the manual's EXAMPLES run as written, and print what the manual says") {
