@@ -401,3 +401,18 @@ TEST_CASE("a slow URL does not hold back the jobs after it while a transfer slot
     CHECK(lines[6]["status"] == "timeout");
   }
 }
+
+TEST_CASE("libcurl is loaded by the first URL job only: a shell-only run never maps it") {
+  // A thread-mode shell job's parent is pexec itself: it reads pexec's memory map.
+  const std::string count_curl = "grep -c 'libcurl\\.so' /proc/$PPID/maps || true";
+  auto shell_only = run_pexec({"--mode", "thread", "-j", "1", count_curl, ":::", "x"});
+  CHECK(shell_only.status == 0);
+  CHECK(shell_only.out == "0\n");
+  // With -j 1, the shell job starts after the URL job has been fetched.
+  HttpTestServer server;
+  auto mixed = fetch("thread", {"-j", "1", ":::", server.url("/ok"), count_curl}, 0);
+  REQUIRE(mixed.size() == 2);
+  CHECK(mixed[0]["status"] == "ok");
+  CHECK(mixed[1]["stdout"] != "0\n");
+  CHECK(std::stoi(mixed[1]["stdout"].get<std::string>()) >= 1);
+}
