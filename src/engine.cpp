@@ -62,11 +62,11 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
       slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
       keep_order_window_(4 * workers_ + 16),
+      free_slots_(workers_),
       progress_in_place_(::isatty(STDERR_FILENO)),
       show_progress_(options.progress != ProgressStyle::none && (progress_in_place_ || options.force_progress)),
       expected_jobs_(options.total_jobs) {
   if (show_progress_ && progress_in_place_) SharedOutput::get().use_terminal(stdout_is_stderr_terminal());
-  for (int slot = 1; slot <= static_cast<int>(workers_); ++slot) free_slots_.push(slot);
   signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
   completion_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -195,20 +195,31 @@ void Engine::take(const JobArgs& args, const JobListReader& reader) {
     handle(unstarted_result(make_job(args, seq, 1, reader, 0), JobStatus::cancelled));
     return;
   }
-  // The lowest slot free ({%}); one is, since no more jobs run than there are workers.
-  int slot = free_slots_.top();
-  free_slots_.pop();
-  submit(make_job(args, seq, 1, reader, slot), options_.retries > 1 ? args : JobArgs{});
+  // The lowest slot free ({%}); one is, since no more jobs run than there are usable slots.
+  int slot = *free_slots_.take();
+  submit(make_job(args, seq, 1, reader, slot), options_.retries > 1 || !host_names_.empty() ? args : JobArgs{});
 }
 
-void Engine::submit(JobSpec spec, JobArgs args) {
+void Engine::use_hosts(const RemoteSettings& remote) {
+  std::vector<int> host_of_slot;
+  for (std::size_t slot = 1; slot <= workers_ && slot <= remote.slots.size(); ++slot)
+    host_of_slot.push_back(remote.slots[slot - 1].host);
+  if (host_of_slot.empty()) return;
+  free_slots_ = HostSlots(std::move(host_of_slot));
+  slots_ = std::min(slots_, free_slots_.usable());
+  host_names_.clear();
+  for (const RemoteHost& host : remote.hosts) host_names_.push_back(host.login);
+}
+
+void Engine::submit(JobSpec spec, JobArgs args, std::set<int> failed_on) {
   if (options_.delay) next_start_ = steady_after(*options_.delay);
   int slot = spec.slot;
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
     InFlight& job =
-        in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), future, Clock::now()}).first->second;
+        in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), std::move(failed_on), future, Clock::now()})
+            .first->second;
     // Submitted to a free worker, the job starts now: the margin covers the report's way back.
     if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {
@@ -221,7 +232,7 @@ void Engine::submit(JobSpec spec, JobArgs args) {
       }
     });
   } catch (const std::exception& e) {  // a broken pool, no thread to be had: this job cannot run
-    free_slots_.push(slot);
+    free_slots_.give_back(slot);
     handle(unstarted_result(spec, JobStatus::error, e.what()));
   }
 }
@@ -235,19 +246,46 @@ bool Engine::retry_later(InFlight& job, JobResult& result) {
   wait = std::min(wait, std::max(60.0, options_.retry_delay));
   if (result.retry_after) wait = std::min(*result.retry_after, std::max(60.0, options_.retry_delay));
   for (const Record& record : records_) record.reporter->report_retried(result);
-  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result)});
+  std::set<int> avoid = job.failed_on;
+  if (!host_names_.empty()) avoid.insert(free_slots_.host_of(job.spec.slot));
+  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result), std::move(avoid), false});
+  return true;
+}
+
+bool Engine::requeue(InFlight& job, JobResult& result) {
+  if (level_ != StopLevel::running) return false;
+  int host = free_slots_.host_of(job.spec.slot);
+  if (free_slots_.transport_failed(job.spec.slot)) {
+    message("pexec: warning: " + host_names_[static_cast<std::size_t>(host)] +
+            " dropped after 3 ssh failures in a row: " + result.error + "\n");
+    slots_ = std::min(slots_, free_slots_.usable());
+    if (free_slots_.all_hosts_dropped()) {
+      begin_stop(StopReason::no_host, StopLevel::terminating);
+      return false;
+    }
+  }
+  // Not an attempt of the job's own: it runs again at once, elsewhere if it can.
+  std::set<int> avoid = job.failed_on;
+  avoid.insert(host);
+  retries_.emplace(Clock::now(), Retry{std::move(job.args), std::move(result), std::move(avoid), true});
   return true;
 }
 
 void Engine::start_due_retries(const JobListReader& reader) {
   auto now = Clock::now();
-  while (!retries_.empty() && retries_.begin()->first <= now && may_start()) {
-    Retry retry = std::move(retries_.begin()->second);
-    retries_.erase(retries_.begin());
-    int slot = free_slots_.top();
-    free_slots_.pop();
-    JobSpec spec = make_job(retry.args, retry.last.seq, retry.last.attempts + 1, reader, slot);
-    submit(std::move(spec), std::move(retry.args));
+  for (auto due = retries_.begin(); due != retries_.end() && due->first <= now && may_start();) {
+    // -S: a job that failed waits for a slot on a host where it has not failed, if one is alive.
+    std::optional<int> slot = free_slots_.take(due->second.avoid);
+    if (!slot) {
+      ++due;
+      continue;
+    }
+    Retry retry = std::move(due->second);
+    due = retries_.erase(due);
+    int attempt = retry.requeued ? retry.last.attempts : retry.last.attempts + 1;
+    JobSpec spec = make_job(retry.args, retry.last.seq, attempt, reader, *slot);
+    std::set<int> failed_on = retry.requeued ? std::set<int>{} : retry.avoid;
+    submit(std::move(spec), std::move(retry.args), std::move(failed_on));
   }
 }
 
@@ -282,8 +320,14 @@ std::optional<Clock::time_point> Engine::next_timer() const {
   if (level_ == StopLevel::running) {
     if (start_delayed_ && next_start_) sooner(*next_start_);
     // A retry waits for its time, and for a free slot (then a completion wakes the loop).
-    if (!retries_.empty() && in_flight_.size() < slots_)
-      sooner(std::max(retries_.begin()->first, next_start_.value_or(Clock::time_point::min())));
+    // -S: one that waits for a slot on another host is woken by a completion too.
+    if (in_flight_.size() < slots_) {
+      for (const auto& [due, retry] : retries_) {
+        if (!free_slots_.has_for(retry.avoid)) continue;
+        sooner(std::max(due, next_start_.value_or(Clock::time_point::min())));
+        break;
+      }
+    }
   }
   if (show_progress_) next = next ? std::min(*next, next_draw_) : next_draw_;
   for (const auto& [seq, job] : in_flight_) {
@@ -425,13 +469,17 @@ void Engine::take_completions() {
 void Engine::collect(std::uint64_t seq) {
   auto node = in_flight_.extract(seq);
   const JobSpec& spec = node.mapped().spec;
-  free_slots_.push(spec.slot);
+  free_slots_.give_back(spec.slot);
   const Future<JobResult>& future = node.mapped().future;
   if (future.cancelled()) return handle(unstarted_result(spec, JobStatus::cancelled));
   std::exception_ptr error = future.exception();
   if (!error) {
     JobResult result = future.result();  // a copy; a spilled output's file is shared
     result.attempts = spec.attempt;
+    if (!host_names_.empty()) {
+      if (result.transport_failure && requeue(node.mapped(), result)) return;
+      if (!result.transport_failure) free_slots_.transport_worked(spec.slot);
+    }
     if (retry_later(node.mapped(), result)) return;
     return handle(std::move(result));
   }
@@ -557,6 +605,8 @@ int Engine::exit_status() const {
       return 141;
     case StopReason::input_error:
       return 2;
+    case StopReason::no_host:
+      return 255;  // as ssh exits when it cannot connect
     case StopReason::halt:
       return options_.halt.exit_status(*halt_trigger_, counts_.failed > 0);
     case StopReason::none:

@@ -29,10 +29,11 @@
 #include <map>
 #include <mutex>
 #include <optional>
-#include <queue>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "host_slots.hpp"
 #include "job_executor.hpp"
 #include "job_list_reader.hpp"
 #include "job_log.hpp"
@@ -78,14 +79,18 @@ class Engine {
   StopLevel level() const { return level_; }
   /// The number of jobs the input holds, when known before the run (for the progress line).
   void expect_jobs(std::size_t total) { expected_jobs_ = total; }
+  /// -S: which host each job slot is on (before run()); a job ssh could not carry runs again on
+  /// another host, and --retries sends a failed job to a host where it has not failed.
+  void use_hosts(const RemoteSettings& remote);
 
  private:
   /// Why the run ended early; the strongest reason decides the exit status.
-  enum class StopReason { none, halt, input_error, output_closed, output_error, deadline, signal };
+  enum class StopReason { none, halt, no_host, input_error, output_closed, output_error, deadline, signal };
 
   struct InFlight {
     JobSpec spec;
-    JobArgs args;  // kept only to make the job again for another attempt (--retries)
+    JobArgs args;             // kept only to make the job again for another attempt (--retries, -S)
+    std::set<int> failed_on;  // -S: the hosts where earlier attempts failed
     Future<JobResult> future;
     std::chrono::steady_clock::time_point started;  // for SIGUSR1's list
     // With --timeout: when a job still out must have been reported, even stopped at its timeout
@@ -98,6 +103,8 @@ class Engine {
   struct Retry {
     JobArgs args;
     JobResult last;
+    std::set<int> avoid;    // -S: hosts to run it elsewhere than, while another is alive
+    bool requeued = false;  // ssh could not carry it: the same attempt again, elsewhere
   };
 
   void start_jobs(JobListReader& reader);
@@ -107,7 +114,10 @@ class Engine {
   JobSpec make_job(const JobArgs& args, std::uint64_t seq, int attempt, const JobListReader& reader, int slot);
   /// Takes the next job of the input: skipped (--resume), cancelled (stopping) or submitted.
   void take(const JobArgs& args, const JobListReader& reader);
-  void submit(JobSpec spec, JobArgs args);
+  void submit(JobSpec spec, JobArgs args, std::set<int> failed_on = {});
+  /// -S: a job ssh could not carry; runs it again elsewhere, or drops its host. False if the
+  /// run cannot take it again (stopping, or no host left).
+  bool requeue(InFlight& job, JobResult& result);
   /// Another attempt for a job whose attempt failed, if --retries allows one; false if not.
   bool retry_later(InFlight& job, JobResult& result);
   void start_due_retries(const JobListReader& reader);
@@ -150,7 +160,8 @@ class Engine {
   const std::size_t workers_;           // the most jobs the executor runs at once
   std::size_t slots_;                   // how many may run now (-j FILE changes it)
   const std::size_t keep_order_window_;
-  std::priority_queue<int, std::vector<int>, std::greater<int>> free_slots_;
+  HostSlots free_slots_;
+  std::vector<std::string> host_names_;  // -S: each host's login; empty: no hosts
   int signal_fd_ = -1;
   int completion_fd_ = -1;  // an eventfd the done-callbacks write
 

@@ -85,6 +85,37 @@ struct LiveOutputSettings {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(LiveOutputSettings, mode, keep_order, tag, color_stdout, color_stderr, shared_fd)
 
+/// A host of -S/--sshlogin as its jobs need it (ssh_connections.hpp opens it).
+struct RemoteHost {
+  std::string login;             // PARALLEL_SSHLOGIN: the login as given, without N/
+  std::string host;              // PARALLEL_SSHHOST; empty: this machine (":")
+  std::vector<std::string> ssh;  // a job session's ssh command and options, up to the destination
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteHost, login, host, ssh)
+
+/// Where a job slot runs: its host, and the control socket of the ssh master its sessions share.
+struct RemoteSlot {
+  int host = 0;              // index into RemoteSettings::hosts
+  std::string control_path;  // empty: a fresh login per job (--no-controlmaster)
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSlot, host, control_path)
+
+/// Where jobs run when -S gives hosts. Slots are spread over the hosts in turn, so that a run
+/// of few jobs uses every host; each host has no more slots than its N/ (or -j, or CPU count).
+struct RemoteSettings {
+  std::vector<RemoteHost> hosts;
+  std::vector<RemoteSlot> slots;     // slots[k - 1] is job slot k; empty: every job runs here
+  std::string log_dir;               // each slot's ssh -E log is there: transport errors, not the job's
+  std::vector<std::string> exports;  // --env: NAME=value, exported in each remote job
+  /// The host job slot `slot` runs on; nullptr when it runs on this machine.
+  const RemoteHost* host_of(int slot) const {
+    if (slot < 1 || static_cast<std::size_t>(slot) > slots.size()) return nullptr;
+    const RemoteHost& host = hosts[static_cast<std::size_t>(slots[static_cast<std::size_t>(slot) - 1].host)];
+    return host.host.empty() ? nullptr : &host;
+  }
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports)
+
 /// What every job of a run shares. It travels once: by reference to threads, and once to each
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
 /// each job.
@@ -93,8 +124,9 @@ struct RunSettings {
   double grace = 1.0;             // --grace
   UrlOptions url;                 // for URL jobs
   LiveOutputSettings output;      // for shell jobs
+  RemoteSettings remote;          // -S: the hosts shell jobs run on
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output, remote)
 
 /// One job to run, as the engine made it: its command line is complete before it leaves the
 /// engine (the engine chooses the slot too), so workers only run it.
@@ -139,11 +171,15 @@ struct JobResult {
   // --line-buffer, -u: the errno of a write of the job's output as it came that failed (EPIPE:
   // nobody reads pexec's output any more); the job was stopped then.
   int live_write_errno = 0;
+  // -S: the login the job ran on (empty: this machine), and whether it failed because ssh
+  // could not carry it (exit 255 with a line in ssh's log), not because of the job itself.
+  std::string host;
+  bool transport_failure = false;
 };
 // The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
                                    duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
-                                   attempts, tag, retryable, retry_after, live_write_errno)
+                                   attempts, tag, retryable, retry_after, live_write_errno, host, transport_failure)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);

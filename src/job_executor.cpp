@@ -157,13 +157,14 @@ int default_workers(Mode mode) {
   return mode == Mode::process ? ProcessPoolExecutor::default_max_workers() : ThreadPoolExecutor::default_max_workers();
 }
 
-std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers) {
+std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers, RemoteSettings remote) {
+  RunSettings settings = options.run_settings();
+  settings.remote = std::move(remote);
   if (options.mode == Mode::process) {
-    RunSettings settings = options.run_settings();
     settings.output.shared_fd = SharedOutput::get().fd();
     return std::make_unique<ProcessJobExecutor>(workers, options.max_tasks_per_child, std::move(settings));
   }
-  return std::make_unique<ThreadJobExecutor>(workers, options.run_settings());
+  return std::make_unique<ThreadJobExecutor>(workers, std::move(settings));
 }
 
 }  // namespace pexec::cli

@@ -33,8 +33,9 @@ class JobExecutor {
   virtual void kill_unresponsive_workers() {}
 };
 
-/// The pool --mode asks for, with `workers` workers and --max-tasks-per-child.
-std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers);
+/// The pool --mode asks for, with `workers` workers and --max-tasks-per-child; with -S, shell
+/// jobs run on the hosts `remote` says (ssh clients started by the pool's workers).
+std::unique_ptr<JobExecutor> make_job_executor(const Options& options, int workers, RemoteSettings remote = {});
 
 /// Default number of workers for a mode, as the library's pools choose it.
 int default_workers(Mode mode);

@@ -76,15 +76,22 @@ std::string job_log_line(const JobResult& r) {
   }
   std::uint64_t received = r.kind == "url" ? static_cast<std::uint64_t>(r.bytes) : r.out.size();
   char fields[160];
-  std::snprintf(fields, sizeof fields, "%llu\t:\t%lld.%03lld\t%10.3f\t0\t%llu\t%d\t%d\t",
-                static_cast<unsigned long long>(r.seq), static_cast<long long>(start_ms / 1000),
-                static_cast<long long>(start_ms % 1000), r.duration_s, static_cast<unsigned long long>(received),
-                exit_value, signal);
+  std::snprintf(fields, sizeof fields, "%lld.%03lld\t%10.3f\t0\t%llu\t%d\t%d\t",
+                static_cast<long long>(start_ms / 1000), static_cast<long long>(start_ms % 1000), r.duration_s,
+                static_cast<unsigned long long>(received), exit_value, signal);
   std::string command = command_or_input(r);
   for (char& c : command) {
     if (c == '\n') c = '\0';  // one line per run, as GNU parallel writes it
   }
-  return fields + command + "\n";
+  // Host: the -S login the job ran on; ":" for this machine, as GNU parallel writes it.
+  std::string line = std::to_string(r.seq);
+  line += '\t';
+  line += r.host.empty() ? ":" : r.host;
+  line += '\t';
+  line += fields;
+  line += command;
+  line += '\n';
+  return line;
 }
 
 void JobLogReporter::report(const JobResult& result) {

@@ -22,6 +22,8 @@ class JobSlots {
 
   /// Whether -j was given at all.
   bool given() const { return form_ != Form::pool_default; }
+  /// Whether -j gave a plain number of jobs (N).
+  bool is_count() const { return form_ == Form::count; }
   /// Whether the count comes from a file, read again as jobs finish.
   bool from_file() const { return form_ == Form::file; }
   /// Whether -j asks for the most pexec can run (-j 0, -j FILE): then fewer is no news.

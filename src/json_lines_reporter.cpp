@@ -26,6 +26,7 @@ nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
                      {"worker", text_or_null(r.worker)},
                      {"error", text_or_null(r.error)}});
   if (!r.tag.empty()) object["tag"] = r.tag;
+  if (!r.host.empty()) object["host"] = r.host;  // -S: the login the job ran on (":" here)
   return object;
 }
 

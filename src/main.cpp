@@ -225,11 +225,20 @@ int main(int argc, char** argv) {
     for (int s : {SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGWINCH}) sigaddset(&engine_signals, s);
     pthread_sigmask(SIG_BLOCK, &engine_signals, nullptr);
 
+    // -S: the hosts are connected to before any job runs; their slots are the run's.
+    std::optional<SshConnections> connections;
+    RemoteSettings remote;
+    if (options->remote()) {
+      connections.emplace(options->ssh);
+      remote = connections->open(options->sshlogins, slots);
+      slots = static_cast<int>(remote.slots.size());
+      options->jobs = JobSlots::parse(std::to_string(slots));
+    }
     int workers = fit_workers_to_fd_limit(slots, options->mode, options->jobs.asks_for_most());
     JobListReader reader = open_job_list(*options, std::min(workers, options->jobs.current(workers)));
     RecordFiles records;  // before the workers start: a file that cannot be written runs nothing
     open_records(*options, records);
-    auto executor = make_job_executor(*options, workers);
+    auto executor = make_job_executor(*options, workers, remote);
     std::unique_ptr<Reporter> reporter;
     if (options->format == OutputFormat::jsonl)
       reporter = std::make_unique<JsonLinesReporter>();
@@ -237,12 +246,19 @@ int main(int argc, char** argv) {
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->colour_on(STDOUT_FILENO),
                                                 options->colour_on(STDERR_FILENO));
     Engine engine(*options, *executor, *reporter, engine_signals, records.records, history ? &*history : nullptr);
+    if (options->remote()) engine.use_hosts(remote);
     if (options->progress != ProgressStyle::none && !options->total_jobs) {
       int now = std::min(workers, options->jobs.current(workers));
       if (auto total = count_jobs(*options, now, history ? &*history : nullptr)) engine.expect_jobs(*total);
     }
     return engine.run(reader);
   } catch (const InputError& e) {
+    std::fprintf(stderr, "pexec: %s\n", e.what());
+    return 2;
+  } catch (const NoHostError& e) {  // every host of -S is down: 255, as ssh itself exits
+    std::fprintf(stderr, "pexec: %s\n", e.what());
+    return 255;
+  } catch (const std::runtime_error& e) {  // no directory for ssh's control sockets
     std::fprintf(stderr, "pexec: %s\n", e.what());
     return 2;
   }

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <limits>
+#include <sstream>
 
 #include "foreign_options.hpp"
 #include "help_formatter.hpp"
@@ -61,7 +62,7 @@ Halt parse_return_when(std::string text) {
 }  // namespace
 
 RunSettings Options::run_settings() const {
-  RunSettings settings{timeout, grace, url, {}};
+  RunSettings settings{timeout, grace, url, {}, {}};
   settings.output = {output, keep_order, tag, colour_on(STDOUT_FILENO), colour_on(STDERR_FILENO), -1};
   return settings;
 }
@@ -150,6 +151,10 @@ struct RawOptions {
   bool resume = false, resume_failed = false, retry_failed = false;
   std::optional<std::size_t> max_args, exact_args, max_lines, max_chars;
   bool null = false, xargs = false, will_cite = false;
+  std::vector<std::string> sshlogins, env;
+  std::string sshloginfile, ssh;
+  std::optional<double> ssh_delay;
+  bool no_controlmaster = false, controlmaster = false, filter_hosts = false;
 };
 
 bool is_source_separator(const std::string& word) {
@@ -342,6 +347,52 @@ void finish_run_options(Options& options, const RawOptions& raw) {
   }
 }
 
+/// -S and the options that go with it: the logins, ssh's command and connections, --env.
+void finish_remote_options(Options& options, RawOptions& raw, const CLI::App& app) {
+  std::vector<std::string> values = raw.sshlogins;
+  try {
+    if (!raw.sshloginfile.empty()) {
+      std::vector<std::string> lines = read_sshloginfile(raw.sshloginfile);
+      if (lines.empty()) throw UsageError("--sshloginfile: " + raw.sshloginfile + " holds no login");
+      values.insert(values.end(), lines.begin(), lines.end());
+    }
+    options.sshlogins = parse_sshlogins(values);
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(e.what());
+  }
+  if (!options.remote()) {
+    for (const char* name :
+         {"--ssh", "--ssh-delay", "--no-controlmaster", "--controlmaster", "--env", "--filter-hosts"}) {
+      if (app.count(name) > 0) throw UsageError(std::string(name) + " applies to -S/--sshlogin hosts only");
+    }
+    return;
+  }
+  if (raw.no_controlmaster && raw.controlmaster)
+    throw UsageError("give --controlmaster or --no-controlmaster, not both");
+  if (options.kind == KindChoice::url) throw UsageError("-S runs shell jobs: URL jobs are fetched here (--kind url)");
+  if (options.jobs.given() && !options.jobs.is_count()) {
+    throw UsageError("-j with -S: give a number of jobs per host (-j N), or N/ before a host");
+  }
+  if (!raw.ssh.empty()) {
+    std::istringstream words(raw.ssh);
+    options.ssh.ssh.clear();
+    for (std::string word; words >> word;) options.ssh.ssh.push_back(word);
+    if (options.ssh.ssh.empty()) throw UsageError("--ssh: give a command");
+  }
+  options.ssh.delay = raw.ssh_delay.value_or(0);
+  options.ssh.controlmaster = !raw.no_controlmaster;
+  if (options.url.connect_timeout) options.ssh.connect_timeout = *options.url.connect_timeout;
+  if (options.jobs.given()) options.ssh.jobs_per_host = options.jobs.workers(1);
+  for (const std::string& name : raw.env) {
+    bool valid = !name.empty() && !std::isdigit(static_cast<unsigned char>(name[0])) &&
+                 std::all_of(name.begin(), name.end(), [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    if (!valid) throw UsageError("--env: '" + name + "' is not a variable name");
+    const char* value = std::getenv(name.c_str());
+    if (!value) throw UsageError("--env: " + name + " is not set here");
+    options.ssh.exports.push_back(name + "=" + value);
+  }
+}
+
 /// URL options: well formed, and never given to a run that has no URL job.
 void check_url_options(Options& options, const CLI::App& app) {
   for (const std::string& header : options.url.headers) {
@@ -370,6 +421,7 @@ void check_url_options(Options& options, const CLI::App& app) {
   }
   for (const char* name :
        {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes"}) {
+    if (options.remote() && std::string(name) == "--connect-timeout") continue;  // ssh's too
     if (!shell_only.empty() && app.count(name) > 0) {
       throw UsageError(std::string(name) + " applies to URL jobs only, and " + shell_only);
     }
@@ -553,7 +605,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::Range(0, 1000))
       ->multi_option_policy(last);
   app.add_option("--connect-timeout", options.url.connect_timeout,
-                 "Limit each connection attempt to SECONDS (default: libcurl's, 300)")
+                 "Limit each connection attempt (default: URL jobs 300, ssh 10)")
       ->type_name("SECONDS")
       ->check(seconds(false))
       ->multi_option_policy(last);
@@ -564,6 +616,26 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->type_name("N")
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
       ->multi_option_policy(last);
+  app.option_defaults()->group("Remote hosts");
+  app.add_option("-S,--sshlogin", raw.sshlogins, "Run jobs on [N/][user@]host[:port],... over ssh (: is here)")
+      ->allow_extra_args(false)
+      ->type_name("LOGINS");
+  app.add_option("--slf,--sshloginfile", raw.sshloginfile, "Read logins from FILE, one per line (# comments)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_option("--ssh", raw.ssh, "The ssh command, with its options (default ssh)")
+      ->type_name("CMD")
+      ->multi_option_policy(last);
+  app.add_option("--ssh-delay", raw.ssh_delay, "Start ssh connections SECONDS apart (default 0)")
+      ->type_name("SECONDS")
+      ->check(seconds(true))
+      ->multi_option_policy(last);
+  app.add_flag("--no-controlmaster", raw.no_controlmaster, "A new ssh login per job, no shared connection");
+  app.add_flag("-M,--controlmaster", raw.controlmaster, "One shared connection per host (the default)");
+  app.add_option("--env", raw.env, "Export NAME (from here) to remote jobs (repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("NAME");
+  app.add_flag("--filter-hosts", raw.filter_hosts, "Drop hosts that are down (the default: all are checked)");
   app.option_defaults()->group("Other");
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
   app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");
@@ -595,6 +667,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   finish_run_options(options, raw);
   finish_record_options(options, raw);
   finish_display_options(options, raw);
+  finish_remote_options(options, raw, app);
   check_url_options(options, app);
   return options;
 }

@@ -14,6 +14,8 @@
 #include "job_log.hpp"
 #include "job_slots.hpp"
 #include "progress.hpp"
+#include "ssh_connections.hpp"
+#include "ssh_login.hpp"
 
 namespace pexec::cli {
 
@@ -67,11 +69,15 @@ struct Options {
   KindChoice kind = KindChoice::automatic;       // --kind
   UrlOptions url;                                // --method, -H, --max-redirects, --connect-timeout,
                                                  // --output-dir, --max-bytes
+  std::vector<SshLogin> sshlogins;               // -S/--sshlogin, --sshloginfile; empty: this machine
+  SshSettings ssh;                               // --ssh, --ssh-delay, --no-controlmaster, --env, ...
 
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }
   /// What every job of the run shares.
   RunSettings run_settings() const;
+  /// Whether jobs run on hosts given by -S (":" alone included).
+  bool remote() const { return !sshlogins.empty(); }
   /// Whether what pexec writes to `fd` (stdout or stderr) is in colour (--color, NO_COLOR).
   bool colour_on(int fd) const;
   /// The URL that a job whose arguments are `input` fetches, if it is a URL job: only without

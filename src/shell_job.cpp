@@ -19,6 +19,8 @@
 #include "command_template.hpp"
 #include "live_output.hpp"
 #include "pexec/detail/spawn.hpp"
+#include "remote_command.hpp"
+#include "ssh_connections.hpp"
 #include "stop_signal.hpp"
 
 namespace pexec::cli {
@@ -29,12 +31,13 @@ using Clock = std::chrono::steady_clock;
 
 bool out_of_resources(int error) { return error == EMFILE || error == ENFILE || error == EAGAIN || error == ENOMEM; }
 
-/// The job's process, its pipes' read ends and its pidfd; everything is closed on destruction.
+/// The job's process, its pipes' read ends and its pidfd (and, for a remote job, the write end
+/// of ssh's stdin: the control channel); everything is closed on destruction.
 struct Child {
   pid_t pid = -1;
-  int out = -1, err = -1, pidfd = -1;
+  int out = -1, err = -1, pidfd = -1, control = -1;
   ~Child() {
-    for (int fd : {out, err, pidfd}) {
+    for (int fd : {out, err, pidfd, control}) {
       if (fd >= 0) ::close(fd);
     }
   }
@@ -59,48 +62,82 @@ struct JobEnvironment {
 };
 
 /// Creates the pipes and starts `command` (directly when it is a simple command, else through
-/// /bin/sh -c) with `environment`. Returns 0 or the errno of what failed.
-int start(const std::string& command, char* const* environment, Child& child) {
-  int out[2], err[2];
+/// /bin/sh -c) with `environment`; or, for a remote job, `remote_argv` (ssh) with a pipe as its
+/// stdin. Returns 0 or the errno of what failed.
+int start(const std::string& command, const std::vector<std::string>* remote_argv, char* const* environment,
+          Child& child) {
+  int out[2], err[2], control[2] = {-1, -1};
   if (::pipe2(out, O_CLOEXEC) != 0) return errno;
-  if (::pipe2(err, O_CLOEXEC) != 0) {
+  if (::pipe2(err, O_CLOEXEC) != 0 || (remote_argv && ::pipe2(control, O_CLOEXEC) != 0)) {
     int error = errno;
-    ::close(out[0]);
-    ::close(out[1]);
+    for (int fd : {out[0], out[1], err[0], err[1]}) {
+      if (fd >= 0) ::close(fd);
+    }
     return error;
   }
   detail::SpawnRequest request;
   request.dup2s = {{out[1], STDOUT_FILENO}, {err[1], STDERR_FILENO}};
+  if (remote_argv) {
+    request.dup2s.push_back({control[0], STDIN_FILENO});
+    request.stdin_from_dev_null = false;
+  }
   request.close_other_fds = true;
   request.envp = environment;
   request.new_process_group = true;
   // SIGUSR1 too: a process worker ignores it (pexec's own), and an ignored signal stays so across exec.
   request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1};
   int error = ENOENT;
-  if (auto argv = split_simple_command(command)) {
+  if (remote_argv) {
+    request.argv = *remote_argv;
+    request.search_path = true;
+    error = detail::spawn_process(request, child.pid);
+  } else if (auto argv = split_simple_command(command)) {
     request.argv = std::move(*argv);
     request.search_path = true;
     error = detail::spawn_process(request, child.pid);
   }
   // Not found or not executable: let the shell run it, so that the message and exit code
   // (127/126) are exactly what /bin/sh -c gives.
-  if (error != 0 && !out_of_resources(error)) {
+  if (error != 0 && !out_of_resources(error) && !remote_argv) {
     request.argv = {"/bin/sh", "-c", command};
     request.search_path = false;
     error = detail::spawn_process(request, child.pid);
   }
   ::close(out[1]);
   ::close(err[1]);
+  if (remote_argv) ::close(control[0]);
   if (error != 0) {
     ::close(out[0]);
     ::close(err[0]);
+    if (remote_argv) ::close(control[1]);
     return error;
   }
   child.out = out[0];
   child.err = err[0];
+  child.control = remote_argv ? control[1] : -1;
   // Without a pidfd (out of fds) the loop polls waitpid() instead.
   child.pidfd = static_cast<int>(::syscall(SYS_pidfd_open, child.pid, 0));
   return 0;
+}
+
+/// Whether `ssh -O check` (`argv`) finds the master alive; true when there is no master to ask.
+bool master_alive(const std::vector<std::string>& argv) {
+  if (argv.empty()) return true;
+  detail::SpawnRequest request;
+  request.argv = argv;
+  request.search_path = true;
+  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  if (null < 0) return true;
+  request.dup2s = {{null, STDOUT_FILENO}, {null, STDERR_FILENO}};
+  request.close_other_fds = true;
+  pid_t pid;
+  int error = detail::spawn_process(request, pid);
+  ::close(null);
+  if (error != 0) return true;
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
 int ms_until(Clock::time_point when) {
@@ -126,15 +163,31 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   }
   JobEnvironment environment(spec);
   auto started = Clock::now();
+  // -S: the job runs on a host, through ssh; its ssh writes its own errors to `ssh_log`.
+  const RemoteHost* host = settings.remote.host_of(spec.slot);
+  std::optional<std::vector<std::string>> remote_argv;
+  std::string ssh_log;
+  if (host) {
+    result.host = host->login;
+    ssh_log = settings.remote.log_dir + "/slot-" + std::to_string(spec.slot) + ".log";
+    int log = ::open(ssh_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // ssh -E appends
+    if (log >= 0) ::close(log);
+    remote_argv = remote_job_argv(settings.remote, spec, settings.grace, ssh_log);
+  } else if (!settings.remote.slots.empty()) {
+    result.host = ":";
+  }
 
   // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
   // want of them waits for it to end; with none, waiting would never end.
   static std::atomic<int> running_here{0};
   Child child;
-  while (int error = start(result.command, environment.pointers.data(), child)) {
+  while (int error = start(result.command, remote_argv ? &*remote_argv : nullptr, environment.pointers.data(), child)) {
     if (!out_of_resources(error) || running_here.load() == 0 || stops.terminate.raised()) {
       result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
-      result.error = stops.terminate.raised() ? "" : std::string("cannot run /bin/sh: ") + std::strerror(error);
+      result.error = stops.terminate.raised()
+                         ? ""
+                         : std::string("cannot run ") + (remote_argv ? remote_argv->front() : "/bin/sh") + ": " +
+                               std::strerror(error);
       return result;
     }
     // No fd or process to be had now: others will be freed as running jobs end.
@@ -157,15 +210,32 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   std::optional<LiveOutput> live;  // --line-buffer, -u
   if (settings.output.mode != OutputMode::group) live.emplace(settings.output, spec, result);
 
+  // A remote job is stopped through its control channel: the wrapper on the host signals the
+  // job's group there. Its ssh is killed here only if it is still there 2 s after the KILL.
+  Clock::time_point ssh_kill_at = Clock::time_point::max();
+  auto tell_remote = [&](const char* line) {
+    if (child.control >= 0 && ::write(child.control, line, std::strlen(line)) < 0) {
+      ::close(child.control);  // the session is gone: nothing more to tell
+      child.control = -1;
+    }
+  };
   auto stop_group = [&](JobStatus why) {
     if (stopped_as) return;  // even after the leader exited: its group may still hold the pipes
     stopped_as = why;
-    ::kill(-child.pid, SIGTERM);
+    if (host)
+      tell_remote("TERM\n");
+    else
+      ::kill(-child.pid, SIGTERM);
     kill_at = steady_after(settings.grace);
   };
   auto kill_group = [&] {
-    ::kill(-child.pid, SIGKILL);
     killed = true;
+    if (!host) {
+      ::kill(-child.pid, SIGKILL);
+      return;
+    }
+    tell_remote("KILL\n");
+    ssh_kill_at = std::min(ssh_kill_at, steady_after(2.0));
   };
   auto reap = [&](int flags) {
     pid_t reaped;
@@ -198,6 +268,7 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     };
     if (timeout_at && !stopped_as) wake_at(*timeout_at);
     if (stopped_as && (!killed || exited)) wake_at(kill_at);
+    if (!exited && ssh_kill_at != Clock::time_point::max()) wake_at(ssh_kill_at);
     if (!exited && child.pidfd < 0) wake_at(Clock::now() + std::chrono::milliseconds(20));
     // -k with live output: a quiet job still writes what it kept as soon as its turn comes.
     if (live && live->waiting_for_turn()) wake_at(Clock::now() + std::chrono::milliseconds(100));
@@ -228,11 +299,17 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
       } else if (p.fd == stops.kill.fd()) {
         stop_group(JobStatus::killed);
         kill_group();
+        if (host) {  // pexec is about to exit: the channel's end stops the job on the host
+          ::close(child.control);
+          child.control = -1;
+          ssh_kill_at = std::min(ssh_kill_at, steady_after(1.0));
+        }
       }
     }
     if (!exited && child.pidfd < 0) reap(WNOHANG);
     if (timeout_at && !stopped_as && Clock::now() >= *timeout_at) stop_group(JobStatus::timeout);
     if (stopped_as && !killed && Clock::now() >= kill_at) kill_group();
+    if (!exited && Clock::now() >= ssh_kill_at) ::kill(-child.pid, SIGKILL);
     // Nobody reads pexec's output any more: the job stops, as it would by SIGPIPE.
     if (live && live->write_errno()) stop_group(JobStatus::killed);
   }
@@ -250,6 +327,20 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     result.status = *stopped_as;
   else
     result.status = result.exit_code == 0 ? JobStatus::ok : JobStatus::failed;
+  // ssh exits 255 for its own failures and logs why; a job's own exit 255 leaves the log empty.
+  // A master that died under a session logs nothing there (OpenSSH says so at debug level
+  // only): then the master is asked whether it is still alive.
+  if (host && !stopped_as && result.exit_code == 255) {
+    std::string reason = last_log_line(ssh_log);
+    if (reason.empty() && !master_alive(master_check_argv(settings.remote, spec.slot)))
+      reason = "the connection to " + host->host + " was lost";
+    if (!reason.empty()) {
+      result.status = JobStatus::error;
+      result.error = "ssh to " + host->login + ": " + reason;
+      result.transport_failure = true;
+    }
+  }
+  if (host) ::unlink(ssh_log.c_str());
   for (const CapturedOutput* output : {&result.out, &result.err}) {
     if (!output->error().empty()) {
       result.status = JobStatus::error;

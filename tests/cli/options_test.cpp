@@ -151,7 +151,7 @@ TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with 
   CHECK_THROWS_WITH_AS(parse({"-I", "{}", "echo"}), doctest::Contains("use {}"), UsageError);
   CHECK(parse({"--xapply"})->input.link_all);  // GNU parallel's old name of --link
   CHECK_THROWS_WITH_AS(parse({"-m", "echo"}), doctest::Contains("GNU parallel's -m is --xargs"), UsageError);
-  CHECK_THROWS_WITH_AS(parse({"-S", "host", "echo"}), doctest::Contains("on this machine only"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--return", "x", "echo"}), doctest::Contains("no file is copied"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--header", ":", "echo"}), doctest::Contains("--col-header"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"echo", "{= s/a/b/ =}"}), doctest::Contains("not supported"), UsageError);
   CHECK(parse({"-P", "3", "--will-cite"})->jobs.workers(1) == 3);
@@ -168,6 +168,25 @@ TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with 
   ::setenv("PATH", path.c_str(), 1);
   std::remove(program.c_str());
   ::rmdir(dir.c_str());
+}
+
+TEST_CASE("-S logins: [N/][user@]host[:port] and :, comma-separated and repeatable, each checked") {
+  CHECK_THROWS_WITH_AS(parse({"-S", "2/"}), "-S/--sshlogin: '2/' names no host", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-S", "u:pw@h"}), doctest::Contains("a password (not supported"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-S", "h:99999"}), "-S/--sshlogin: 'h:99999' has no valid port after :", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-S", "h", "-j", "+1"}), doctest::Contains("-j with -S: give a number"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--ssh", "ssh -v", "echo"}), "--ssh applies to -S/--sshlogin hosts only", UsageError);
+  CHECK_THROWS_WITH_AS(parse({"-S", "h", "--env", "PEXEC_SURELY_UNSET_VARIABLE"}),
+                       "--env: PEXEC_SURELY_UNSET_VARIABLE is not set here", UsageError);
+  auto remote = parse({"-S", "2/u@h1:2222,:", "-S", "h2", "-S", "h1"});
+  REQUIRE(remote->sshlogins.size() == 4);
+  CHECK(remote->sshlogins[0].slots == 2);
+  CHECK(remote->sshlogins[0].destination() == "u@h1");
+  CHECK(remote->sshlogins[0].port == 2222);
+  CHECK(remote->sshlogins[0].text == "u@h1:2222");
+  CHECK(remote->sshlogins[1].local());
+  CHECK(remote->sshlogins[2].host == "h2");
+  CHECK(remote->sshlogins[3].host == "h1");  // another login than u@h1:2222
 }
 
 TEST_CASE("--halt: GNU parallel's forms, and a clear refusal of anything else") {

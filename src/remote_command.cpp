@@ -1,0 +1,77 @@
+#include "remote_command.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "command_template.hpp"
+
+namespace pexec::cli {
+
+namespace {
+
+/// $1: the job's command line; $2: the grace period. fd 3 keeps the control channel (dash gives
+/// a background job /dev/null as stdin), fd 4 the job's stderr; the wrapper's own messages
+/// ("Terminated") go nowhere. The job leads its own session and group (setsid), so a signal
+/// reaches all it started. The watcher reads signal names until the channel ends, then stops
+/// the job: TERM, KILL after the grace period. Nothing but the job holds ssh's stdout or
+/// stderr, so the session ends when the job does.
+constexpr const char* kWrapper =
+    "exec 3<&0 4>&2 2>/dev/null\n"
+    "setsid /bin/sh -c \"$1\" </dev/null 2>&4 3<&- 4>&- &\n"
+    "j=$!\n"
+    "{ while read -r s; do kill -s \"$s\" -- \"-$j\" || kill -s \"$s\" \"$j\"; done\n"
+    "  kill -s TERM -- \"-$j\" || kill -s TERM \"$j\" || exit 0\n"
+    "  sleep \"$2\"; kill -s KILL -- \"-$j\"\n"
+    "} <&3 >/dev/null 4>&- &\n"
+    "w=$!\n"
+    "exec 3<&- 4>&-\n"
+    "wait \"$j\"; rc=$?\n"
+    "kill \"$w\"\n"
+    "exit \"$rc\"\n";
+
+}  // namespace
+
+std::string remote_shell_line(const std::string& job, double grace) {
+  char seconds[32];
+  std::snprintf(seconds, sizeof seconds, "%.3f", grace);
+  return "exec sh -c " + shell_quote(kWrapper) + " pexec-job " + shell_quote(job) + " " + seconds;
+}
+
+std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const JobSpec& spec, double grace,
+                                         const std::string& log_path) {
+  const RemoteSlot& slot = remote.slots[static_cast<std::size_t>(spec.slot) - 1];
+  const RemoteHost& host = remote.hosts[static_cast<std::size_t>(slot.host)];
+  // The variables first, exported by the job's shell, on the job's first line: run by
+  // /bin/sh -c as a local job is, its messages read the same ("/bin/sh: 1: x: not found").
+  std::string job = "export PARALLEL_SEQ=" + std::to_string(spec.seq) +
+                    " PARALLEL_JOBSLOT=" + std::to_string(spec.slot) + " PARALLEL_SSHLOGIN=" + shell_quote(host.login) +
+                    " PARALLEL_SSHHOST=" + shell_quote(host.host);
+  for (const std::string& assignment : remote.exports) {
+    std::size_t equals = assignment.find('=');
+    job += " " + assignment.substr(0, equals) + "=" + shell_quote(assignment.substr(equals + 1));
+  }
+  job += "; " + spec.command;
+
+  std::vector<std::string> argv = host.ssh;  // ends with the destination
+  std::string destination = argv.back();
+  argv.pop_back();
+  if (!slot.control_path.empty()) {
+    argv.insert(argv.end(), {"-o", "ControlMaster=no", "-o", "ControlPath=" + slot.control_path});
+  }
+  argv.insert(argv.end(), {"-T", "-E", log_path, destination, "--", remote_shell_line(job, grace)});
+  return argv;
+}
+
+}  // namespace pexec::cli
+
+namespace pexec::cli {
+
+std::vector<std::string> master_check_argv(const RemoteSettings& remote, int slot) {
+  const RemoteSlot& where = remote.slots[static_cast<std::size_t>(slot) - 1];
+  if (where.control_path.empty()) return {};
+  std::vector<std::string> argv = remote.hosts[static_cast<std::size_t>(where.host)].ssh;
+  argv.insert(argv.end() - 1, {"-o", "ControlPath=" + where.control_path, "-O", "check"});
+  return argv;
+}
+
+}  // namespace pexec::cli

@@ -1,0 +1,278 @@
+// Jobs on other hosts over ssh (-S), end to end: each case starts two sshds of its own on
+// 127.0.0.1 (tests/fixtures/ssh_hosts.sh: throwaway keys, a test user with /bin/sh, h1 pinned to
+// one CPU) and stops them by PID. The built pexec reaches them through `--ssh "ssh -F CONFIG"`.
+// Where the fixture cannot run (not root, no sshd) each case says "skipped".
+#include <doctest/doctest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "pexec_process.hpp"
+#include "shell_output.hpp"
+
+namespace {
+
+const std::string kFixture = PEXEC_FIXTURES "/ssh_hosts.sh";
+
+/// Two sshds (h1, h2) and an ssh_config naming them; stopped by PID at the end.
+struct SshHosts {
+  std::string dir;
+  bool running = false;
+  explicit SshHosts(const std::string& sshd_extra = "") {
+    char pattern[] = "/tmp/pexec-sshtest-XXXXXX";
+    dir = ::mkdtemp(pattern);
+    auto [out, status] = shell_output("SSHD_EXTRA='" + sshd_extra + "' " + kFixture + " start " + dir + " 2>&1");
+    running = status == 0;
+    if (status == 77) MESSAGE(out);  // "skipped: ..." where it cannot run
+    if (status != 0 && status != 77) FAIL_CHECK("the ssh fixture did not start: " << out);
+  }
+  ~SshHosts() {
+    shell_output(kFixture + " stop " + dir);
+    shell_output("rm -rf " + dir);
+  }
+  /// pexec's arguments to reach the hosts, then `args`.
+  std::vector<std::string> args(std::vector<std::string> args) const {
+    args.insert(args.begin(), {"--ssh", "ssh -F " + dir + "/ssh_config"});
+    return args;
+  }
+  void kill_host(const std::string& host) const { shell_output(kFixture + " kill-host " + dir + " " + host); }
+};
+
+/// How many of the test user's live processes (zombies aside) have `marker` in their command.
+int remote_processes(const std::string& marker) {
+  return std::stoi(
+      shell_output("ps -u pexectest -o stat=,args= | grep -v '^Z' | grep -c -- '" + marker + "' || true").first);
+}
+
+/// Waits up to `seconds` for none of them to be left; the count left.
+int left_after(const std::string& marker, double seconds) {
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  int left = remote_processes(marker);
+  while (left > 0 && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    left = remote_processes(marker);
+  }
+  return left;
+}
+
+/// Reads pexec's output for a tenth of a second (so that it never blocks on a full pipe).
+void pump(PexecProcess& pexec) { pexec.wait_for_stdout("\x01 never printed", 0.1); }
+
+/// Exit code as a shell reports it: 128 + the signal for a job killed by one.
+int shell_status(const nlohmann::json& job) {
+  if (!job["exit_code"].is_null()) return job["exit_code"];
+  return job["signal"].is_null() ? -1 : 128 + job["signal"].get<int>();
+}
+
+}  // namespace
+
+TEST_CASE("a remote job gives the exit code, stdout and stderr that the same job gives here") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  const std::vector<std::string> jobs{
+      "echo out; echo err >&2; exit 0",
+      "exit 3",
+      "exit 255",  // the job's own 255: no ssh failure
+      "kill -TERM $$",
+      "kill -KILL $$",
+      "no_such_command_pexec_test",
+      "printf 'no newline'",
+      "printf '\\000\\001\\377binary'",
+      "printf '%s|' 'a b' \"it's\" '\"q\"' '$HOME' '`id`' 'ü'",
+  };
+  std::vector<std::string> here_args{"-k", "--format", "jsonl", "-S", ":", ":::"};
+  std::vector<std::string> there_args{"-k", "--format", "jsonl", "-S", "1/h1", ":::"};
+  here_args.insert(here_args.end(), jobs.begin(), jobs.end());
+  there_args.insert(there_args.end(), jobs.begin(), jobs.end());
+  auto here = run_pexec(hosts.args(here_args));
+  auto there = run_pexec(hosts.args(there_args));
+  CHECK(here.status == 1);
+  CHECK(there.status == 1);
+  auto local = parse_json_lines(here.out);
+  auto remote = parse_json_lines(there.out);
+  REQUIRE(local.size() == jobs.size());
+  REQUIRE(remote.size() == jobs.size());
+  for (std::size_t i = 0; i < jobs.size(); ++i) {
+    CAPTURE(jobs[i]);
+    CHECK(remote[i]["host"] == "h1");
+    CHECK(local[i]["host"] == ":");
+    CHECK(remote[i]["status"] == local[i]["status"]);
+    CHECK(shell_status(remote[i]) == shell_status(local[i]));
+    CHECK(remote[i]["stdout"] == local[i]["stdout"]);
+    CHECK(remote[i]["stderr"] == local[i]["stderr"]);
+  }
+  CHECK(shell_status(remote[2]) == 255);
+  CHECK(remote[2]["error"].is_null());  // not taken for an ssh failure
+  CHECK(shell_status(remote[3]) == 143);
+  CHECK(shell_status(remote[4]) == 137);
+  CHECK(shell_status(remote[5]) == 127);
+}
+
+TEST_CASE("each host runs at most its slots: N/, or its CPU count, with slots spread over the hosts") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  // Each job prints when it started and ended, by the host's clock (this machine's).
+  const std::string job = "echo $(date +%s.%N) $PARALLEL_SSHHOST; sleep 0.6; echo $(date +%s.%N)";
+  for (const std::string& logins : {std::string("2/h1,1/h2"), std::string("h1,h2")}) {
+    CAPTURE(logins);
+    // h1 runs on one CPU (nproc 1), h2 on two where there are two: without N/, that many slots.
+    int h2_cpus = std::stoi(shell_output("ssh -F " + hosts.dir + "/ssh_config h2 nproc").first);
+    std::map<std::string, int> wanted = logins == "h1,h2" ? std::map<std::string, int>{{"h1", 1}, {"h2", h2_cpus}}
+                                                          : std::map<std::string, int>{{"h1", 2}, {"h2", 1}};
+    std::vector<std::string> args{"--format", "jsonl", "-S", logins, job, ":::"};
+    for (int i = 0; i < 9; ++i) args.push_back(std::to_string(i));
+    auto r = run_pexec(hosts.args(args));
+    CHECK(r.status == 0);
+    std::map<std::string, std::vector<std::pair<double, double>>> spans;
+    for (const auto& line : parse_json_lines(r.out)) {
+      std::istringstream text(line["stdout"].get<std::string>());
+      double start, end;
+      std::string host;
+      text >> start >> host >> end;
+      CHECK(line["host"] == host);
+      spans[host].push_back({start, end});
+    }
+    for (const auto& [host, most] : wanted) {
+      CAPTURE(host);
+      int busiest = 0;
+      for (const auto& [start, end] : spans[host]) {
+        int at_once = static_cast<int>(std::count_if(spans[host].begin(), spans[host].end(), [&](const auto& other) {
+          return other.first <= start && start < other.second;
+        }));
+        busiest = std::max(busiest, at_once);
+      }
+      CHECK(busiest == most);  // never more, and all of them used
+    }
+  }
+}
+
+TEST_CASE("a remote job stopped at its timeout leaves nothing running on its host") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  auto r = run_pexec(
+      hosts.args({"--format", "jsonl", "-S", "h1", "-t", "1", "--grace", "0.5", "sleep 31; echo never", ":::", "x"}));
+  CHECK(r.status == 1);
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["status"] == "timeout");
+  CHECK(jobs[0]["stdout"] == "");
+  CHECK(left_after("sleep 31", 1.5) == 0);
+  // A job that ignores SIGTERM gets SIGKILL after --grace.
+  r = run_pexec(hosts.args({"--format", "jsonl", "-S", "h1", "-t", "1", "--grace", "0.5",
+                            "trap '' TERM; sleep 32; echo never", ":::", "x"}));
+  jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["status"] == "timeout");
+  CHECK(left_after("sleep 32", 1.5) == 0);
+}
+
+TEST_CASE("SIGINT, SIGTERM or SIGKILL to pexec leaves no remote job and no ssh behind") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
+    CAPTURE(signal);
+    PexecProcess pexec(
+        hosts.args({"--line-buffer", "-S", "2/h1,2/h2", "echo started; sleep 33", ":::", "1", "2", "3", "4"}));
+    auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (remote_processes("sleep 33") < 4 && std::chrono::steady_clock::now() < end) pump(pexec);
+    REQUIRE(remote_processes("sleep 33") >= 4);
+    pexec.signal(signal);
+    int status = pexec.wait(30);
+    CHECK(status == 128 + signal);
+    CHECK(left_after("sleep 33", 5) == 0);
+    // ("[s]sh": the shell running pgrep has the pattern in its own command line.)
+    CHECK(shell_output("pgrep -f '[s]sh -F " + hosts.dir + "' || true").first == "");
+  }
+}
+
+TEST_CASE("a host that cannot be reached is dropped with one warning, and with none reachable pexec exits 255") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  auto r = run_pexec(
+      hosts.args({"--format", "jsonl", "-S", "1/h1,1/hdown", "echo $PARALLEL_SSHHOST", ":::", "1", "2", "3"}));
+  CHECK(r.status == 0);
+  CHECK(r.err.starts_with("pexec: warning: hdown dropped: "));
+  CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+  for (const auto& job : parse_json_lines(r.out))
+    CHECK(job["stdout"] == "h1 " + job["input"].get<std::string>() + "\n");
+  auto none = run_pexec(hosts.args({"-S", "hdown", "true", ":::", "1"}));
+  CHECK(none.status == 255);
+  CHECK(none.out == "");
+  CHECK(none.err.find("pexec: no host of -S can be reached (hdown: ") != std::string::npos);
+}
+
+TEST_CASE("jobs of a host lost mid-run run again on another host, without spending --retries") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  PexecProcess pexec(hosts.args({"-k", "--format", "jsonl", "-S", "1/h1,1/h2", "sleep 1; echo done $PARALLEL_SSHHOST",
+                                 ":::", "1", "2", "3", "4", "5"}));
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (remote_processes("sleep 1") < 2 && std::chrono::steady_clock::now() < end) pump(pexec);
+  hosts.kill_host("h2");  // its sshd and every connection it serves, while both hosts run a job
+  int status = pexec.wait(60);
+  CHECK(status == 0);
+  auto jobs = parse_json_lines(pexec.out);
+  REQUIRE(jobs.size() == 5);
+  for (const auto& job : jobs) {
+    CHECK(job["status"] == "ok");
+    CHECK(job["attempts"] == 1);
+    CHECK(job["stdout"] == "done h1 " + job["input"].get<std::string>() + "\n");
+  }
+}
+
+TEST_CASE("--retries runs a failed job again on a host where it has not failed") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  auto r = run_pexec(hosts.args({"--format", "jsonl", "--retries", "2", "--retry-delay", "0", "-S", "1/h1,1/h2",
+                                 "test $PARALLEL_SSHHOST = h2 && echo on h2", ":::", "x"}));
+  CHECK(r.status == 0);
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["attempts"] == 2);
+  CHECK(jobs[0]["host"] == "h2");
+  CHECK(jobs[0]["stdout"] == "on h2 x\n");
+}
+
+TEST_CASE("sshd limits: MaxStartups 2 with 16 slots, MaxSessions 2 with 6 slots: every job runs cleanly") {
+  for (const std::string& limit : {std::string("MaxStartups 2:100:2"), std::string("MaxSessions 2")}) {
+    CAPTURE(limit);
+    SshHosts hosts(limit);
+    if (!hosts.running) return;
+    std::string slots = limit.starts_with("MaxStartups") ? "16/h1" : "6/h1";
+    std::vector<std::string> args{"--format", "jsonl", "-S", slots, "sleep 0.3; echo ok {}", ":::"};
+    for (int i = 0; i < 24; ++i) args.push_back(std::to_string(i));
+    auto r = run_pexec(hosts.args(args));
+    CHECK(r.status == 0);
+    CHECK(r.err == "");
+    auto jobs = parse_json_lines(r.out);
+    CHECK(jobs.size() == 24);
+    for (const auto& job : jobs) {
+      CHECK(job["status"] == "ok");
+      CHECK(job["stderr"] == "");  // no "Session open refused" or any other word from ssh
+    }
+  }
+}
+
+TEST_CASE("remote jobs see PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_SSHLOGIN, PARALLEL_SSHHOST and --env") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  ::setenv("PEXEC_TEST_VALUE", "it's a \"value\" $x", 1);
+  auto r = run_pexec(
+      hosts.args({"-k", "--env", "PEXEC_TEST_VALUE", "-S", "1/h1", "--joblog", hosts.dir + "/log",
+                  "echo $PARALLEL_SEQ $PARALLEL_JOBSLOT $PARALLEL_SSHLOGIN $PARALLEL_SSHHOST \"$PEXEC_TEST_VALUE\"",
+                  ":::", "a", "b"}));
+  CHECK(r.status == 0);
+  CHECK(r.out == "1 1 h1 h1 it's a \"value\" $x a\n2 1 h1 h1 it's a \"value\" $x b\n");
+  // The joblog's Host column names the login, as GNU parallel's does.
+  auto log = shell_output("cut -f2 " + hosts.dir + "/log").first;
+  CHECK(log == "Host\nh1\nh1\n");
+}
