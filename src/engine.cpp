@@ -246,9 +246,9 @@ bool Engine::retry_later(InFlight& job, JobResult& result) {
   wait = std::min(wait, std::max(60.0, options_.retry_delay));
   if (result.retry_after) wait = std::min(*result.retry_after, std::max(60.0, options_.retry_delay));
   for (const Record& record : records_) record.reporter->report_retried(result);
-  std::set<int> avoid = job.failed_on;
-  if (!host_names_.empty()) avoid.insert(free_slots_.host_of(job.spec.slot));
-  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result), std::move(avoid), false});
+  std::set<int> failed_on = job.failed_on;
+  if (!host_names_.empty()) failed_on.insert(free_slots_.host_of(job.spec.slot));
+  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result), failed_on, failed_on, false});
   return true;
 }
 
@@ -267,7 +267,7 @@ bool Engine::requeue(InFlight& job, JobResult& result) {
   // Not an attempt of the job's own: it runs again at once, elsewhere if it can.
   std::set<int> avoid = job.failed_on;
   avoid.insert(host);
-  retries_.emplace(Clock::now(), Retry{std::move(job.args), std::move(result), std::move(avoid), true});
+  retries_.emplace(Clock::now(), Retry{std::move(job.args), std::move(result), std::move(avoid), job.failed_on, true});
   return true;
 }
 
@@ -284,8 +284,7 @@ void Engine::start_due_retries(const JobListReader& reader) {
     due = retries_.erase(due);
     int attempt = retry.requeued ? retry.last.attempts : retry.last.attempts + 1;
     JobSpec spec = make_job(retry.args, retry.last.seq, attempt, reader, *slot);
-    std::set<int> failed_on = retry.requeued ? std::set<int>{} : retry.avoid;
-    submit(std::move(spec), std::move(retry.args), std::move(failed_on));
+    submit(std::move(spec), std::move(retry.args), std::move(retry.failed_on));
   }
 }
 

@@ -103,8 +103,9 @@ class Engine {
   struct Retry {
     JobArgs args;
     JobResult last;
-    std::set<int> avoid;    // -S: hosts to run it elsewhere than, while another is alive
-    bool requeued = false;  // ssh could not carry it: the same attempt again, elsewhere
+    std::set<int> avoid;      // -S: hosts to run it elsewhere than, while another is alive
+    std::set<int> failed_on;  // -S: the hosts where its attempts failed
+    bool requeued = false;    // ssh could not carry it: the same attempt again, elsewhere
   };
 
   void start_jobs(JobListReader& reader);

@@ -66,7 +66,7 @@ struct JobEnvironment {
 /// stdin. Returns 0 or the errno of what failed.
 int start(const std::string& command, const std::vector<std::string>* remote_argv, char* const* environment,
           Child& child) {
-  int out[2], err[2], control[2] = {-1, -1};
+  int out[2], err[2] = {-1, -1}, control[2] = {-1, -1};  // -1: not made (closed only if made)
   if (::pipe2(out, O_CLOEXEC) != 0) return errno;
   if (::pipe2(err, O_CLOEXEC) != 0 || (remote_argv && ::pipe2(control, O_CLOEXEC) != 0)) {
     int error = errno;
