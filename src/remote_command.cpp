@@ -62,13 +62,14 @@ std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const Job
   job += "; ";
   job += spec.command;
 
-  std::vector<std::string> argv = host.ssh;  // ends with the destination
-  std::string destination = argv.back();
-  argv.pop_back();
-  if (!slot.control_path.empty()) {
-    argv.insert(argv.end(), {"-o", "ControlMaster=no", "-o", "ControlPath=" + slot.control_path});
-  }
-  argv.insert(argv.end(), {"-T", "-E", log_path, destination, "--", remote_shell_line(job, grace)});
+  return ssh_session_argv(host.ssh, slot.control_path, log_path, remote_shell_line(job, grace));
+}
+
+std::vector<std::string> ssh_session_argv(const std::vector<std::string>& host_ssh, const std::string& control_path,
+                                          const std::string& log_path, std::string command) {
+  std::vector<std::string> argv(host_ssh.begin(), host_ssh.end() - 1);  // all but the destination
+  if (!control_path.empty()) argv.insert(argv.end(), {"-o", "ControlMaster=no", "-o", "ControlPath=" + control_path});
+  argv.insert(argv.end(), {"-T", "-E", log_path, host_ssh.back(), "--", std::move(command)});
   return argv;
 }
 

@@ -19,6 +19,12 @@ namespace pexec::cli {
 std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const JobSpec& spec, double grace,
                                          const std::string& log_path);
 
+/// One ssh session running `command` on the host whose ssh argv (ending with the destination) is
+/// `host_ssh`: over the master at `control_path` (a fresh login when empty), with ssh's own
+/// messages in `log_path`. What every session pexec opens (jobs, CPU counts) is made of.
+std::vector<std::string> ssh_session_argv(const std::vector<std::string>& host_ssh, const std::string& control_path,
+                                          const std::string& log_path, std::string command);
+
 /// `ssh -O check` for the master job slot `slot` uses: exits 0 while the master is alive. Empty
 /// when the slot has no master (--no-controlmaster).
 std::vector<std::string> master_check_argv(const RemoteSettings& remote, int slot);

@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "pexec/detail/spawn.hpp"
+#include "remote_command.hpp"
 
 namespace pexec::cli {
 
@@ -204,10 +205,7 @@ std::vector<std::optional<int>> SshConnections::ask_cpu_counts(const std::vector
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) continue;
     detail::SpawnRequest request;
-    request.argv.assign(host_ssh[i].begin(), host_ssh[i].end() - 1);
-    if (!control_paths[i].empty())
-      request.argv.insert(request.argv.end(), {"-o", "ControlMaster=no", "-o", "ControlPath=" + control_paths[i]});
-    request.argv.insert(request.argv.end(), {"-T", "-E", probe.log, host_ssh[i].back(), "--", kCpuCount});
+    request.argv = ssh_session_argv(host_ssh[i], control_paths[i], probe.log, kCpuCount);
     request.search_path = true;
     request.dup2s = {{fds[1], STDOUT_FILENO}};
     request.close_other_fds = true;
