@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -275,4 +276,35 @@ TEST_CASE("remote jobs see PARALLEL_SEQ, PARALLEL_JOBSLOT, PARALLEL_SSHLOGIN, PA
   // The joblog's Host column names the login, as GNU parallel's does.
   auto log = shell_output("cut -f2 " + hosts.dir + "/log").first;
   CHECK(log == "Host\nh1\nh1\n");
+}
+
+TEST_CASE("--sshloginfile, --no-controlmaster, --ssh-delay, -M and --filter-hosts each run the jobs as asked") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  std::string file = hosts.dir + "/logins";
+  std::ofstream(file) << "# build hosts\n1/h1  # the small one\n\n1/hdown\n1/h2\n";
+  const std::vector<std::string> job{"echo $PARALLEL_SSHHOST {}", ":::", "a", "b", "c", "d"};
+  for (const std::vector<std::string>& options : {std::vector<std::string>{"--slf", file},
+                                                  {"--slf", file, "--no-controlmaster"},
+                                                  {"--slf", file, "--ssh-delay", "0.2"},
+                                                  {"--slf", file, "-M", "--filter-hosts"}}) {
+    CAPTURE(options[options.size() - 1]);
+    std::vector<std::string> args{"--format", "jsonl", "-k"};
+    args.insert(args.end(), options.begin(), options.end());
+    args.insert(args.end(), job.begin(), job.end());
+    auto r = run_pexec(hosts.args(args));
+    CHECK(r.status == 0);
+    CHECK(r.err.starts_with("pexec: warning: hdown dropped: "));
+    std::map<std::string, int> per_host;
+    for (const auto& line : parse_json_lines(r.out)) {
+      CHECK(line["status"] == "ok");
+      CHECK(line["stdout"] == line["host"].get<std::string>() + " " + line["input"].get<std::string>() + "\n");
+      ++per_host[line["host"]];
+    }
+    CHECK(per_host["h1"] + per_host["h2"] == 4);
+    CHECK(per_host["h1"] > 0);  // both hosts of the file used
+    CHECK(per_host["h2"] > 0);
+  }
+  CHECK(run_pexec({"--no-controlmaster", "echo", ":::", "x"}).err ==
+        "pexec: --no-controlmaster applies to -S/--sshlogin hosts only\n");
 }
