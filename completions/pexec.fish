@@ -76,3 +76,12 @@ complete -c pexec -l no-controlmaster -d 'a new ssh login per job'
 complete -c pexec -s M -l controlmaster -d 'one shared ssh connection per host (the default)'
 complete -c pexec -l env -x -a '(set -n)' -d 'export NAME to remote jobs'
 complete -c pexec -l filter-hosts -d 'drop hosts that are down (the default)'
+complete -c pexec -l tf -l transferfile -r -F -d "send FILE to the job's host first"
+complete -c pexec -l transfer -d "send each job's item, a file, to its host"
+complete -c pexec -l return -r -F -d 'bring FILE back from the host after the job'
+complete -c pexec -l cleanup -d 'remove what was sent and brought back from the host'
+complete -c pexec -l trc -r -F -d '--transfer --return FILE --cleanup'
+complete -c pexec -l bf -l basefile -r -F -d 'send FILE to every host once'
+complete -c pexec -l wd -l workdir -x -a '(__fish_complete_directories)' -d 'run jobs in DIR'
+complete -c pexec -l onall -d 'run every job on every host'
+complete -c pexec -l nonall -d 'run COMMAND once on every host'

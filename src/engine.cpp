@@ -38,13 +38,20 @@ bool stdout_is_stderr_terminal() {
          out.st_rdev == err.st_rdev;
 }
 
-CommandTemplate make_tag_template(const Options& options) {
-  if (options.tagstring.empty()) return CommandTemplate();
+/// A template for text that is no command line (--tagstring, file names): values as they are.
+CommandTemplate make_text_template(const Options& options, const std::string& text) {
+  if (text.empty()) return CommandTemplate();
   CommandTemplate::Settings settings = options.template_settings;
   settings.plain_text = true;
   settings.context_replace = false;
   settings.quote_words = false;
-  return CommandTemplate({options.tagstring}, settings);
+  return CommandTemplate({text}, settings);
+}
+
+std::vector<CommandTemplate> make_text_templates(const Options& options, const std::vector<std::string>& texts) {
+  std::vector<CommandTemplate> templates;
+  for (const std::string& text : texts) templates.push_back(make_text_template(options, text));
+  return templates;
 }
 
 }  // namespace
@@ -57,7 +64,9 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
       records_(std::move(records)),
       history_(history),
       command_template_(options.command_template()),
-      tag_template_(make_tag_template(options)),
+      tag_template_(make_text_template(options, options.tagstring)),
+      transfer_templates_(make_text_templates(options, options.transfer_files)),
+      return_templates_(make_text_templates(options, options.return_files)),
       workers_(static_cast<std::size_t>(std::max(1, executor.workers()))),
       slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
@@ -141,6 +150,8 @@ void Engine::start_jobs(JobListReader& reader) {
   start_due_retries(reader);
   while (!input_ended_ && may_start()) {
     if (options_.keep_order && next_seq_ - next_to_report_ >= keep_order_window_) break;
+    // --onall: no more read while two jobs per host already wait for their hosts.
+    if (options_.every_host && retries_.size() >= 2 * static_cast<std::size_t>(free_slots_.hosts())) break;
     std::optional<JobArgs> args;
     try {
       args = reader.next();
@@ -156,6 +167,7 @@ void Engine::start_jobs(JobListReader& reader) {
       break;
     }
     take(*args, reader);
+    if (options_.every_host) start_due_retries(reader);
   }
 }
 
@@ -181,23 +193,40 @@ JobSpec Engine::make_job(const JobArgs& args, std::uint64_t seq, int attempt, co
     spec.command = command_template_.expand(args, spec.seq, slot, reader.column_names());
   }
   if (!tag_template_.empty()) spec.tag = tag_template_.expand(args, spec.seq, slot, reader.column_names());
+  // --onall, --nonall: --tag names the host (as GNU parallel does).
+  if (options_.every_host && options_.tag && tag_template_.empty() && slot > 0)
+    spec.tag = host_names_[static_cast<std::size_t>(free_slots_.host_of(slot))];
+  for (const CommandTemplate& file : transfer_templates_)
+    spec.transfer.push_back(file.expand(args, spec.seq, slot, reader.column_names()));
+  for (const CommandTemplate& file : return_templates_)
+    spec.returns.push_back(file.expand(args, spec.seq, slot, reader.column_names()));
   return spec;
 }
 
 void Engine::take(const JobArgs& args, const JobListReader& reader) {
-  std::uint64_t seq = next_seq_++;
-  if (history_ && history_->skips(seq, options_.resume)) {
-    if (options_.keep_order) report(seq, std::nullopt);
-    return;
+  // --onall: the job for each host in turn (consecutive seqs), each one pinned to its host.
+  int copies = options_.every_host ? free_slots_.hosts() : 1;
+  for (int host = 0; host < copies; ++host) {
+    std::uint64_t seq = next_seq_++;
+    if (history_ && history_->skips(seq, options_.resume)) {
+      if (options_.keep_order) report(seq, std::nullopt);
+      continue;
+    }
+    ++jobs_read_;
+    if (level_ != StopLevel::running) {
+      handle(unstarted_result(make_job(args, seq, 1, reader, 0), JobStatus::cancelled));
+      continue;
+    }
+    if (options_.every_host) {  // waits with the retries, which wait for a slot on some host too
+      JobResult waiting = unstarted_result(make_job(args, seq, 1, reader, 0), JobStatus::cancelled);
+      waiting.attempts = 0;  // its next attempt is its first
+      retries_.emplace(Clock::now(), Retry{args, std::move(waiting), {}, {}, false, host});
+      continue;
+    }
+    // The lowest slot free ({%}); one is, since no more jobs run than there are usable slots.
+    int slot = *free_slots_.take();
+    submit(make_job(args, seq, 1, reader, slot), options_.retries > 1 || !host_names_.empty() ? args : JobArgs{});
   }
-  ++jobs_read_;
-  if (level_ != StopLevel::running) {
-    handle(unstarted_result(make_job(args, seq, 1, reader, 0), JobStatus::cancelled));
-    return;
-  }
-  // The lowest slot free ({%}); one is, since no more jobs run than there are usable slots.
-  int slot = *free_slots_.take();
-  submit(make_job(args, seq, 1, reader, slot), options_.retries > 1 || !host_names_.empty() ? args : JobArgs{});
 }
 
 void Engine::use_hosts(const RemoteSettings& remote) {
@@ -211,15 +240,16 @@ void Engine::use_hosts(const RemoteSettings& remote) {
   for (const RemoteHost& host : remote.hosts) host_names_.push_back(host.login);
 }
 
-void Engine::submit(JobSpec spec, JobArgs args, std::set<int> failed_on) {
+void Engine::submit(JobSpec spec, JobArgs args, std::set<int> failed_on, std::optional<int> pinned_host) {
   if (options_.delay) next_start_ = steady_after(*options_.delay);
   int slot = spec.slot;
   try {
     Future<JobResult> future = executor_.submit(spec);
     std::uint64_t seq = spec.seq;
-    InFlight& job =
-        in_flight_.emplace(seq, InFlight{std::move(spec), std::move(args), std::move(failed_on), future, Clock::now()})
-            .first->second;
+    InFlight& job = in_flight_
+                        .emplace(seq, InFlight{std::move(spec), std::move(args), std::move(failed_on), pinned_host,
+                                               future, Clock::now()})
+                        .first->second;
     // Submitted to a free worker, the job starts now: the margin covers the report's way back.
     if (options_.timeout) job.overdue_at = steady_after(*options_.timeout + options_.grace + 2.0);
     future.add_done_callback([this, seq](const Future<JobResult>&) {
@@ -248,7 +278,8 @@ bool Engine::retry_later(InFlight& job, JobResult& result) {
   for (const Record& record : records_) record.reporter->report_retried(result);
   std::set<int> failed_on = job.failed_on;
   if (!host_names_.empty()) failed_on.insert(free_slots_.host_of(job.spec.slot));
-  retries_.emplace(steady_after(wait), Retry{std::move(job.args), std::move(result), failed_on, failed_on, false});
+  retries_.emplace(steady_after(wait),
+                   Retry{std::move(job.args), std::move(result), failed_on, failed_on, false, job.pinned_host});
   return true;
 }
 
@@ -267,7 +298,8 @@ bool Engine::requeue(InFlight& job, JobResult& result) {
   // Not an attempt of the job's own: it runs again at once, elsewhere if it can.
   std::set<int> avoid = job.failed_on;
   avoid.insert(host);
-  retries_.emplace(Clock::now(), Retry{std::move(job.args), std::move(result), std::move(avoid), job.failed_on, true});
+  retries_.emplace(Clock::now(),
+                   Retry{std::move(job.args), std::move(result), std::move(avoid), job.failed_on, true, {}});
   return true;
 }
 
@@ -275,7 +307,8 @@ void Engine::start_due_retries(const JobListReader& reader) {
   auto now = Clock::now();
   for (auto due = retries_.begin(); due != retries_.end() && due->first <= now && may_start();) {
     // -S: a job that failed waits for a slot on a host where it has not failed, if one is alive.
-    std::optional<int> slot = free_slots_.take(due->second.avoid);
+    std::optional<int> slot =
+        due->second.pinned_host ? free_slots_.take_on(*due->second.pinned_host) : free_slots_.take(due->second.avoid);
     if (!slot) {
       ++due;
       continue;
@@ -284,7 +317,7 @@ void Engine::start_due_retries(const JobListReader& reader) {
     due = retries_.erase(due);
     int attempt = retry.requeued ? retry.last.attempts : retry.last.attempts + 1;
     JobSpec spec = make_job(retry.args, retry.last.seq, attempt, reader, *slot);
-    submit(std::move(spec), std::move(retry.args), std::move(retry.failed_on));
+    submit(std::move(spec), std::move(retry.args), std::move(retry.failed_on), retry.pinned_host);
   }
 }
 
@@ -322,7 +355,7 @@ std::optional<Clock::time_point> Engine::next_timer() const {
     // -S: one that waits for a slot on another host is woken by a completion too.
     if (in_flight_.size() < slots_) {
       for (const auto& [due, retry] : retries_) {
-        if (!free_slots_.has_for(retry.avoid)) continue;
+        if (retry.pinned_host ? !free_slots_.has_on(*retry.pinned_host) : !free_slots_.has_for(retry.avoid)) continue;
         sooner(std::max(due, next_start_.value_or(Clock::time_point::min())));
         break;
       }
@@ -476,7 +509,8 @@ void Engine::collect(std::uint64_t seq) {
     JobResult result = future.result();  // a copy; a spilled output's file is shared
     result.attempts = spec.attempt;
     if (!host_names_.empty()) {
-      if (result.transport_failure && requeue(node.mapped(), result)) return;
+      // A job pinned to its host (--onall) cannot go elsewhere: ssh's failure is its result.
+      if (result.transport_failure && !node.mapped().pinned_host && requeue(node.mapped(), result)) return;
       if (!result.transport_failure) free_slots_.transport_worked(spec.slot);
     }
     if (retry_later(node.mapped(), result)) return;

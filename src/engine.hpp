@@ -89,8 +89,9 @@ class Engine {
 
   struct InFlight {
     JobSpec spec;
-    JobArgs args;             // kept only to make the job again for another attempt (--retries, -S)
-    std::set<int> failed_on;  // -S: the hosts where earlier attempts failed
+    JobArgs args;                    // kept only to make the job again for another attempt (--retries, -S)
+    std::set<int> failed_on;         // -S: the hosts where earlier attempts failed
+    std::optional<int> pinned_host;  // --onall, --nonall: the one host it runs on
     Future<JobResult> future;
     std::chrono::steady_clock::time_point started;  // for SIGUSR1's list
     // With --timeout: when a job still out must have been reported, even stopped at its timeout
@@ -103,9 +104,10 @@ class Engine {
   struct Retry {
     JobArgs args;
     JobResult last;
-    std::set<int> avoid;      // -S: hosts to run it elsewhere than, while another is alive
-    std::set<int> failed_on;  // -S: the hosts where its attempts failed
-    bool requeued = false;    // ssh could not carry it: the same attempt again, elsewhere
+    std::set<int> avoid;             // -S: hosts to run it elsewhere than, while another is alive
+    std::set<int> failed_on;         // -S: the hosts where its attempts failed
+    bool requeued = false;           // ssh could not carry it: the same attempt again, elsewhere
+    std::optional<int> pinned_host;  // --onall, --nonall: waits for a slot on this host only
   };
 
   void start_jobs(JobListReader& reader);
@@ -113,9 +115,10 @@ class Engine {
   bool may_start();
   /// The job `seq` of `args`: its command line for `slot` (0 for a job that never starts).
   JobSpec make_job(const JobArgs& args, std::uint64_t seq, int attempt, const JobListReader& reader, int slot);
-  /// Takes the next job of the input: skipped (--resume), cancelled (stopping) or submitted.
+  /// Takes the next job of the input: skipped (--resume), cancelled (stopping) or submitted;
+  /// with --onall, one job for each host, each waiting for a slot there.
   void take(const JobArgs& args, const JobListReader& reader);
-  void submit(JobSpec spec, JobArgs args, std::set<int> failed_on = {});
+  void submit(JobSpec spec, JobArgs args, std::set<int> failed_on = {}, std::optional<int> pinned_host = {});
   /// -S: a job ssh could not carry; runs it again elsewhere, or drops its host. False if the
   /// run cannot take it again (stopping, or no host left).
   bool requeue(InFlight& job, JobResult& result);
@@ -157,9 +160,10 @@ class Engine {
   const std::vector<Record> records_;
   const JobLogHistory* const history_;
   const CommandTemplate command_template_;
-  const CommandTemplate tag_template_;  // --tagstring
-  const std::size_t workers_;           // the most jobs the executor runs at once
-  std::size_t slots_;                   // how many may run now (-j FILE changes it)
+  const CommandTemplate tag_template_;                                        // --tagstring
+  const std::vector<CommandTemplate> transfer_templates_, return_templates_;  // -S: --transferfile, --return
+  const std::size_t workers_;                                                 // the most jobs the executor runs at once
+  std::size_t slots_;  // how many may run now (-j FILE changes it)
   const std::size_t keep_order_window_;
   HostSlots free_slots_;
   std::vector<std::string> host_names_;  // -S: each host's login; empty: no hosts

@@ -16,9 +16,6 @@ struct ForeignOption {
 };
 
 constexpr std::string_view kNotYet = "is not supported yet";
-constexpr std::string_view kTransfer = "is not supported yet: with -S, jobs run on other hosts but no file is copied";
-constexpr std::string_view kEveryHost =
-    "is not supported yet: with -S, each job runs once, on one host, in the login's home directory";
 constexpr std::string_view kPipe = "is not supported: pexec passes items as arguments, not on standard input";
 
 // GNU parallel's and xargs's options that pexec lacks or spells differently. Options pexec
@@ -29,8 +26,6 @@ constexpr std::string_view kPipe = "is not supported: pexec passes items as argu
 constexpr std::array<ForeignOption, 24> kForeignOptions = {{
     {"--group", "is not needed: pexec groups each job's output by default"},
     {"--plus --rpl --res --files --compress --tmpdir --tmux", kNotYet},
-    {"--transfer --transferfile --tf --trc --return --cleanup --basefile --bf", kTransfer},
-    {"--onall --nonall --workdir --wd", kEveryHost},
     {"--sshdelay", "is --ssh-delay in pexec"},
     {"--pipe --spreadstdin --pipepart --block --block-size --recstart --recend --cat --fifo", kPipe},
     {"--roundrobin --round-robin --regexp --remove-rec-sep", kPipe},

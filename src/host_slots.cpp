@@ -35,6 +35,18 @@ std::optional<int> HostSlots::take(const std::set<int>& avoid) {
 
 bool HostSlots::has_for(const std::set<int>& avoid) const { return find(avoid).has_value(); }
 
+bool HostSlots::has_on(int host) const {
+  return std::any_of(free_.begin(), free_.end(), [&](int slot) { return host_of(slot) == host; });
+}
+
+std::optional<int> HostSlots::take_on(int host) {
+  auto slot = std::find_if(free_.begin(), free_.end(), [&](int free_slot) { return host_of(free_slot) == host; });
+  if (slot == free_.end()) return std::nullopt;
+  int taken = *slot;
+  free_.erase(slot);
+  return taken;
+}
+
 void HostSlots::give_back(int slot) {
   if (!dropped_[static_cast<std::size_t>(host_of(slot))]) free_.insert(slot);
 }

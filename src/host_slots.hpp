@@ -25,6 +25,11 @@ class HostSlots {
   std::optional<int> take(const std::set<int>& avoid = {});
   /// Whether take(avoid) would give a slot now.
   bool has_for(const std::set<int>& avoid) const;
+  /// The lowest free slot on `host` (a job pinned there: --onall, --nonall); nothing if none is.
+  std::optional<int> take_on(int host);
+  bool has_on(int host) const;
+  /// How many hosts there are (dropped ones too): host numbers are 0 to hosts() - 1.
+  int hosts() const { return static_cast<int>(dropped_.size()); }
   /// `slot` is free again (unless its host was dropped).
   void give_back(int slot);
   int host_of(int slot) const { return host_of_slot_[static_cast<std::size_t>(slot) - 1]; }

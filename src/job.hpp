@@ -104,9 +104,12 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSlot, host, control_path)
 /// of few jobs uses every host; each host has no more slots than its N/ (or -j, or CPU count).
 struct RemoteSettings {
   std::vector<RemoteHost> hosts;
-  std::vector<RemoteSlot> slots;     // slots[k - 1] is job slot k; empty: every job runs here
-  std::string log_dir;               // each slot's ssh -E log is there: transport errors, not the job's
-  std::vector<std::string> exports;  // --env: NAME=value, exported in each remote job
+  std::vector<RemoteSlot> slots;       // slots[k - 1] is job slot k; empty: every job runs here
+  std::string log_dir;                 // each slot's ssh -E log is there: transport errors, not the job's
+  std::vector<std::string> exports;    // --env: NAME=value, exported in each remote job
+  std::vector<std::string> basefiles;  // --basefile: sent to each host before its first job
+  bool cleanup = false;                // --cleanup: what was sent and returned is removed from the host
+  std::string run_id;                  // this run's name (host-pid): names the --workdir ... folders
   /// The host job slot `slot` runs on; nullptr when it runs on this machine.
   const RemoteHost* host_of(int slot) const {
     if (slot < 1 || static_cast<std::size_t>(slot) > slots.size()) return nullptr;
@@ -114,7 +117,7 @@ struct RemoteSettings {
     return host.host.empty() ? nullptr : &host;
   }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports, basefiles, cleanup, run_id)
 
 /// What every job of a run shares. It travels once: by reference to threads, and once to each
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
@@ -125,8 +128,10 @@ struct RunSettings {
   UrlOptions url;                 // for URL jobs
   LiveOutputSettings output;      // for shell jobs
   RemoteSettings remote;          // -S: the hosts shell jobs run on
+  std::string workdir;            // --workdir: "" the current folder here, the login's home on a host;
+                                  // "..." a new folder per job, removed after it
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output, remote)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output, remote, workdir)
 
 /// One job to run, as the engine made it: its command line is complete before it leaves the
 /// engine (the engine chooses the slot too), so workers only run it.
@@ -136,11 +141,13 @@ struct JobSpec {
   std::string input;      // the job's arguments joined by a space (for a URL job, the URL)
   std::string command;    // a shell job's command line
   JobKind kind = JobKind::shell;
-  int attempt = 1;  // 2 and up: run again after a failure (--retries)
-  std::string tag;  // --tagstring made for this job; empty: the input is the tag
+  int attempt = 1;                    // 2 and up: run again after a failure (--retries)
+  std::string tag;                    // --tagstring made for this job; empty: the input is the tag
+  std::vector<std::string> transfer;  // -S: --transferfile files sent to the job's host before it runs
+  std::vector<std::string> returns;   // -S: --return files brought back after it ran
 };
 // The wire format to process-mode workers (not pexec's JSON lines output).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind, attempt, tag)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind, attempt, tag, transfer, returns)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {

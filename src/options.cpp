@@ -62,7 +62,7 @@ Halt parse_return_when(std::string text) {
 }  // namespace
 
 RunSettings Options::run_settings() const {
-  RunSettings settings{timeout, grace, url, {}, {}};
+  RunSettings settings{timeout, grace, url, {}, {}, workdir};
   settings.output = {output, keep_order, tag, colour_on(STDOUT_FILENO), colour_on(STDERR_FILENO), -1};
   return settings;
 }
@@ -155,6 +155,9 @@ struct RawOptions {
   std::string sshloginfile, ssh;
   std::optional<double> ssh_delay;
   bool no_controlmaster = false, controlmaster = false, filter_hosts = false;
+  std::vector<std::string> transfer_files, returns, trc;
+  bool transfer = false, onall = false, nonall = false;
+  bool input_given = false;  // ::: :::: -a: not standard input by default
 };
 
 bool is_source_separator(const std::string& word) {
@@ -195,6 +198,7 @@ Trim parse_trim(const std::string& text) {
 
 /// Input sources, delimiters, columns and items per job, from `raw` into `options`.
 void finish_input_options(Options& options, RawOptions& raw) {
+  raw.input_given = !raw.arg_files.empty() || !raw.sources.empty();
   for (const std::string& path : raw.arg_files) options.sources.push_back(SourceOption{std::nullopt, path, false});
   for (SourceOption& source : raw.sources) options.sources.push_back(std::move(source));
   if (options.sources.empty()) options.sources.push_back(SourceOption{std::nullopt, "-", false});
@@ -360,12 +364,36 @@ void finish_remote_options(Options& options, RawOptions& raw, const CLI::App& ap
   } catch (const std::invalid_argument& e) {
     throw UsageError(e.what());
   }
+  // --trc F: --transfer --return F --cleanup; --transfer: --transferfile {}.
+  options.transfer_files = raw.transfer_files;
+  if (raw.transfer || !raw.trc.empty()) options.transfer_files.push_back("{}");
+  options.return_files = raw.returns;
+  options.return_files.insert(options.return_files.end(), raw.trc.begin(), raw.trc.end());
+  if (!raw.trc.empty()) options.ssh.cleanup = true;
+  for (const std::vector<std::string>* files :
+       {&options.transfer_files, &options.return_files, &options.ssh.basefiles}) {
+    for (const std::string& file : *files) {
+      if (file.empty()) throw UsageError("--transferfile, --return, --basefile: give a file name");
+    }
+  }
+  if (app.count("--workdir") > 0 && options.workdir.empty()) throw UsageError("--workdir: give a folder");
   if (!options.remote()) {
     for (const char* name :
-         {"--ssh", "--ssh-delay", "--no-controlmaster", "--controlmaster", "--env", "--filter-hosts"}) {
+         {"--ssh", "--ssh-delay", "--no-controlmaster", "--controlmaster", "--env", "--filter-hosts", "--transferfile",
+          "--transfer", "--return", "--cleanup", "--trc", "--basefile", "--onall", "--nonall"}) {
       if (app.count(name) > 0) throw UsageError(std::string(name) + " applies to -S/--sshlogin hosts only");
     }
     return;
+  }
+  options.ssh.workdir = options.workdir == "..." ? "" : options.workdir;
+  if (raw.onall && raw.nonall) throw UsageError("give --onall or --nonall, not both");
+  options.every_host = raw.onall || raw.nonall;
+  if (raw.nonall) {  // COMMAND once on every host: one job without arguments
+    if (raw.input_given) throw UsageError("--nonall reads no input: use --onall to run each job on every host");
+    options.sources = {SourceOption{std::vector<std::string>{""}, "", false}};
+    options.input.no_arguments = true;
+    options.input.max_args = 1;
+    if (options.command.empty()) throw UsageError("--nonall: give the COMMAND to run on every host");
   }
   if (raw.no_controlmaster && raw.controlmaster)
     throw UsageError("give --controlmaster or --no-controlmaster, not both");
@@ -636,6 +664,24 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->allow_extra_args(false)
       ->type_name("NAME");
   app.add_flag("--filter-hosts", raw.filter_hosts, "Drop hosts that are down (the default: all are checked)");
+  app.add_option("--tf,--transferfile", raw.transfer_files,
+                 "Send FILE to the job's host first ({} strings; repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("FILE");
+  app.add_flag("--transfer", raw.transfer, "Send each job's item, a file, to its host (--tf {})");
+  app.add_option("--return", raw.returns, "Bring FILE back from the host after the job ({} strings; repeatable)")
+      ->allow_extra_args(false)
+      ->type_name("FILE");
+  app.add_flag("--cleanup", options.ssh.cleanup, "Remove what was sent and brought back from the host");
+  app.add_option("--trc", raw.trc, "--transfer --return FILE --cleanup")->allow_extra_args(false)->type_name("FILE");
+  app.add_option("--bf,--basefile", options.ssh.basefiles, "Send FILE to every host once, before any job")
+      ->allow_extra_args(false)
+      ->type_name("FILE");
+  app.add_flag("--onall", raw.onall, "Run every job on every host");
+  app.add_flag("--nonall", raw.nonall, "Run COMMAND once on every host (no input)");
+  app.add_option("--wd,--workdir", options.workdir, "Run jobs in DIR (... a new folder per job; default: here, home)")
+      ->type_name("DIR")
+      ->multi_option_policy(last);
   app.option_defaults()->group("Other");
   app.add_flag("--dry-run", options.dry_run, "Print the commands that would run, run nothing");
   app.add_flag("--will-cite", raw.will_cite, "Accepted for GNU parallel's scripts; does nothing");

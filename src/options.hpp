@@ -71,6 +71,10 @@ struct Options {
                                                  // --output-dir, --max-bytes
   std::vector<SshLogin> sshlogins;               // -S/--sshlogin, --sshloginfile; empty: this machine
   SshSettings ssh;                               // --ssh, --ssh-delay, --no-controlmaster, --env, ...
+  std::vector<std::string> transfer_files;       // --transferfile/--transfer: per job, with {} strings
+  std::vector<std::string> return_files;         // --return: per job, with {} strings
+  std::string workdir;                           // --workdir; "..." a new folder per job
+  bool every_host = false;                       // --onall, --nonall: each job on every host of -S
 
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }

@@ -38,7 +38,7 @@ std::string remote_shell_line(const std::string& job, double grace) {
 }
 
 std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const JobSpec& spec, double grace,
-                                         const std::string& log_path) {
+                                         const std::string& dir, const std::string& log_path) {
   const RemoteSlot& slot = remote.slots[static_cast<std::size_t>(spec.slot) - 1];
   const RemoteHost& host = remote.hosts[static_cast<std::size_t>(slot.host)];
   // The variables first, exported by the job's shell, on the job's first line: run by
@@ -60,6 +60,13 @@ std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const Job
     job += shell_quote(assignment.substr(equals + 1));
   }
   job += "; ";
+  if (!dir.empty()) {  // on the same first line: the job's messages keep their line numbers
+    job += "mkdir -p -- ";
+    job += shell_quote(dir);
+    job += " && cd -- ";
+    job += shell_quote(dir);
+    job += " || exit 1; ";
+  }
   job += spec.command;
 
   return ssh_session_argv(host.ssh, slot.control_path, log_path, remote_shell_line(job, grace));

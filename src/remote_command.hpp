@@ -15,9 +15,10 @@
 
 namespace pexec::cli {
 
-/// The argv of the ssh client for `spec` on `slot`'s host; ssh logs its own errors to `log_path`.
+/// The argv of the ssh client for `spec` on `slot`'s host, run in `dir` there (made if missing;
+/// "" the login's home); ssh logs its own errors to `log_path`.
 std::vector<std::string> remote_job_argv(const RemoteSettings& remote, const JobSpec& spec, double grace,
-                                         const std::string& log_path);
+                                         const std::string& dir, const std::string& log_path);
 
 /// One ssh session running `command` on the host whose ssh argv (ending with the destination) is
 /// `host_ssh`: over the master at `control_path` (a fresh login when empty), with ssh's own

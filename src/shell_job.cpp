@@ -11,7 +11,9 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <optional>
 #include <thread>
 #include <vector>
@@ -20,6 +22,7 @@
 #include "live_output.hpp"
 #include "pexec/detail/spawn.hpp"
 #include "remote_command.hpp"
+#include "remote_files.hpp"
 #include "ssh_connections.hpp"
 #include "stop_signal.hpp"
 
@@ -65,7 +68,7 @@ struct JobEnvironment {
 /// /bin/sh -c) with `environment`; or, for a remote job, `remote_argv` (ssh) with a pipe as its
 /// stdin. Returns 0 or the errno of what failed.
 int start(const std::string& command, const std::vector<std::string>* remote_argv, char* const* environment,
-          Child& child) {
+          const std::string& dir, Child& child) {
   int out[2], err[2] = {-1, -1}, control[2] = {-1, -1};  // -1: not made (closed only if made)
   if (::pipe2(out, O_CLOEXEC) != 0) return errno;
   if (::pipe2(err, O_CLOEXEC) != 0 || (remote_argv && ::pipe2(control, O_CLOEXEC) != 0)) {
@@ -84,8 +87,8 @@ int start(const std::string& command, const std::vector<std::string>* remote_arg
   request.close_other_fds = true;
   request.envp = environment;
   request.new_process_group = true;
-  // SIGUSR1 too: a process worker ignores it (pexec's own), and an ignored signal stays so across exec.
-  request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1};
+  request.working_directory = dir;
+  request.default_signals = kChildDefaultSignals;
   int error = ENOENT;
   if (remote_argv) {
     request.argv = *remote_argv;
@@ -140,6 +143,73 @@ bool master_alive(const std::vector<std::string>& argv) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+/// --workdir for a job that runs here: made if missing; "..." a new folder, removed after the job.
+struct LocalWorkdir {
+  std::string path;
+  bool temporary = false;
+  ~LocalWorkdir() {
+    std::error_code ignored;
+    if (temporary) std::filesystem::remove_all(path, ignored);
+  }
+  /// An empty string, or why the folder cannot be had.
+  std::string make(const std::string& workdir) {
+    if (workdir == "...") {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pexec-wd-XXXXXX";
+      if (!::mkdtemp(pattern.data())) return pattern + ": " + std::strerror(errno);
+      path = pattern;
+      temporary = true;
+      return "";
+    }
+    std::error_code error;
+    std::filesystem::create_directories(workdir, error);
+    if (error) return workdir + ": " + error.message();
+    path = workdir;
+    return "";
+  }
+};
+
+/// --transferfile: the job's files reach its host (in `dir` there) before it runs; "" or why not.
+std::string send_job_files(const JobSpec& spec, const RemoteSettings& remote, const RemoteHost& host,
+                           const std::string& dir, int stop_fd) {
+  for (const std::string& file : spec.transfer) {
+    if (std::string reason = unsafe_file_reason(file, false); !reason.empty()) return "--transferfile: " + reason;
+  }
+  const std::string& control_path = remote.slots[static_cast<std::size_t>(spec.slot) - 1].control_path;
+  ToolResult sent = run_tools({send_files_argv(host, control_path, spec.transfer, dir)}, stop_fd).front();
+  if (sent.ok()) return "";
+  return "--transferfile: rsync to " + host.login + " failed: " + sent.message;
+}
+
+/// After the job: --return files come back, then --cleanup (and a "..." folder) leaves nothing
+/// of the job on its host. "" or what failed.
+std::string finish_job_files(const JobSpec& spec, const RunSettings& settings, const RemoteHost& host,
+                             const std::string& dir, const std::string& ssh_log, int stop_fd) {
+  const std::string& control_path = settings.remote.slots[static_cast<std::size_t>(spec.slot) - 1].control_path;
+  std::string failure;
+  if (!spec.returns.empty()) {
+    for (const std::string& file : spec.returns) {
+      if (std::string reason = unsafe_file_reason(file, true); !reason.empty()) failure = "--return: " + reason;
+    }
+    if (failure.empty()) {
+      ToolResult back = run_tools({bring_back_argv(host, control_path, spec.returns, dir)}, stop_fd).front();
+      if (!back.ok()) failure = "--return: rsync from " + host.login + " failed: " + back.message;
+    }
+  }
+  bool temporary = settings.workdir == "...";
+  if (settings.remote.cleanup || temporary) {
+    std::vector<std::string> files = spec.transfer;
+    files.insert(files.end(), spec.returns.begin(), spec.returns.end());
+    std::string command = cleanup_command(files, dir, temporary);
+    ToolResult removed = run_tools({ssh_session_argv(host.ssh, control_path, ssh_log, command)}, stop_fd).front();
+    if (!removed.ok() && failure.empty()) {
+      std::string reason = last_log_line(ssh_log);
+      failure = "--cleanup on " + host.login + " failed: " + (reason.empty() ? removed.message : reason);
+    }
+  }
+  return failure;
+}
+
 int ms_until(Clock::time_point when) {
   auto ms = std::chrono::ceil<std::chrono::milliseconds>(when - Clock::now()).count();
   return static_cast<int>(std::clamp<long long>(ms, 0, 60'000));
@@ -166,22 +236,46 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   // -S: the job runs on a host, through ssh; its ssh writes its own errors to `ssh_log`.
   const RemoteHost* host = settings.remote.host_of(spec.slot);
   std::optional<std::vector<std::string>> remote_argv;
-  std::string ssh_log;
+  std::string ssh_log, remote_dir;
+  LocalWorkdir local_dir;
   if (host) {
     result.host = host->login;
     ssh_log = settings.remote.log_dir + "/slot-" + std::to_string(spec.slot) + ".log";
     int log = ::open(ssh_log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);  // ssh -E appends
     if (log >= 0) ::close(log);
-    remote_argv = remote_job_argv(settings.remote, spec, settings.grace, ssh_log);
-  } else if (!settings.remote.slots.empty()) {
-    result.host = ":";
+    remote_dir = remote_workdir(settings.workdir, settings.remote.run_id, spec.seq);
+    if (!spec.transfer.empty()) {
+      if (std::string failure = send_job_files(spec, settings.remote, *host, remote_dir, stops.terminate.fd());
+          !failure.empty()) {
+        result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
+        result.error = failure;
+        // rsync failed because the host was lost: the job runs elsewhere, as after any ssh failure.
+        if (!stops.terminate.raised() && !master_alive(master_check_argv(settings.remote, spec.slot))) {
+          result.error = "ssh to " + host->login + ": the connection to " + host->host + " was lost";
+          result.transport_failure = true;
+        }
+        ::unlink(ssh_log.c_str());
+        return result;
+      }
+    }
+    remote_argv = remote_job_argv(settings.remote, spec, settings.grace, remote_dir, ssh_log);
+  } else {
+    if (!settings.remote.slots.empty()) result.host = ":";
+    if (!settings.workdir.empty()) {
+      if (std::string failure = local_dir.make(settings.workdir); !failure.empty()) {
+        result.status = JobStatus::error;
+        result.error = "--workdir " + failure;
+        return result;
+      }
+    }
   }
 
   // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
   // want of them waits for it to end; with none, waiting would never end.
   static std::atomic<int> running_here{0};
   Child child;
-  while (int error = start(result.command, remote_argv ? &*remote_argv : nullptr, environment.pointers.data(), child)) {
+  while (int error = start(result.command, remote_argv ? &*remote_argv : nullptr, environment.pointers.data(),
+                           local_dir.path, child)) {
     if (!out_of_resources(error) || running_here.load() == 0 || stops.terminate.raised()) {
       result.status = stops.terminate.raised() ? JobStatus::cancelled : JobStatus::error;
       result.error = stops.terminate.raised()
@@ -338,6 +432,13 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
       result.status = JobStatus::error;
       result.error = "ssh to " + host->login + ": " + reason;
       result.transport_failure = true;
+    }
+  }
+  if (host && !result.transport_failure && !stops.terminate.raised()) {
+    std::string failure = finish_job_files(spec, settings, *host, remote_dir, ssh_log, stops.terminate.fd());
+    if (!failure.empty() && result.status != JobStatus::error) {
+      result.status = JobStatus::error;
+      result.error = failure;
     }
   }
   if (host) ::unlink(ssh_log.c_str());

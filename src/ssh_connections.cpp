@@ -17,6 +17,8 @@
 
 #include "pexec/detail/spawn.hpp"
 #include "remote_command.hpp"
+#include "remote_files.hpp"
+#include "stop_signal.hpp"
 
 namespace pexec::cli {
 
@@ -95,6 +97,14 @@ SshConnections::SshConnections(SshSettings settings) : settings_(std::move(setti
 }
 
 SshConnections::~SshConnections() {
+  // --cleanup: the basefiles go before the connections do.
+  if (settings_.cleanup && !sent_basefiles_.empty()) {
+    std::vector<std::vector<std::string>> sessions;
+    std::string command = cleanup_command(settings_.basefiles, remote_workdir(settings_.workdir, "", 0), false);
+    for (const auto& [host, control_path] : sent_basefiles_)
+      sessions.push_back(ssh_session_argv(host.ssh, control_path, "/dev/null", command));
+    run_tools(sessions);
+  }
   for (Master& master : masters_) {
     if (master.pipe >= 0) ::close(master.pipe);
     master.pipe = -1;
@@ -132,7 +142,7 @@ SshConnections::Master SshConnections::start_master(const std::vector<std::strin
   request.dup2s = {{fds[0], STDIN_FILENO}};
   request.close_other_fds = true;
   request.new_process_group = true;  // Ctrl-C on the terminal is pexec's to handle, not the master's
-  request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1};
+  request.default_signals = kChildDefaultSignals;
   int error = detail::spawn_process(request, master.guard);
   ::close(fds[0]);
   if (error != 0) {
@@ -210,7 +220,7 @@ std::vector<std::optional<int>> SshConnections::ask_cpu_counts(const std::vector
     request.dup2s = {{fds[1], STDOUT_FILENO}};
     request.close_other_fds = true;
     request.new_process_group = true;
-    request.default_signals = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGPIPE, SIGCHLD, SIGUSR1};
+    request.default_signals = kChildDefaultSignals;
     int error = detail::spawn_process(request, probe.pid);
     ::close(fds[1]);
     if (error != 0) {
@@ -340,9 +350,41 @@ RemoteSettings SshConnections::open(const std::vector<SshLogin>& logins, int loc
     }
   }
 
+  // --basefile: to every host at once, before any job; a host it cannot reach is dropped.
+  if (!settings_.basefiles.empty()) {
+    std::vector<std::vector<std::string>> transfers;
+    std::vector<std::pair<RemoteHost, std::string>> hosts;
+    std::vector<std::size_t> sent_to;
+    std::string dir = remote_workdir(settings_.workdir, "", 0);
+    for (std::size_t i = 0; i < logins.size(); ++i) {
+      if (logins[i].local() || slots[i] == 0) continue;
+      RemoteHost host{logins[i].text, logins[i].host, host_ssh[i]};
+      std::string control_path = paths[i].empty() ? "" : paths[i].front();
+      transfers.push_back(send_files_argv(host, control_path, settings_.basefiles, dir));
+      hosts.emplace_back(std::move(host), control_path);
+      sent_to.push_back(i);
+    }
+    std::vector<ToolResult> results = run_tools(transfers);
+    for (std::size_t k = 0; k < sent_to.size(); ++k) {
+      if (results[k].ok()) {
+        sent_basefiles_.push_back(std::move(hosts[k]));
+      } else {
+        slots[sent_to[k]] = 0;
+        reasons[sent_to[k]] = "--basefile: rsync failed: " + results[k].message;
+      }
+    }
+  }
+
   RemoteSettings remote;
   remote.log_dir = dir_;
   remote.exports = settings_.exports;
+  remote.basefiles = settings_.basefiles;
+  remote.cleanup = settings_.cleanup;
+  char hostname[256] = "host";
+  ::gethostname(hostname, sizeof hostname - 1);
+  remote.run_id = hostname;
+  remote.run_id += '-';
+  remote.run_id += std::to_string(::getpid());
   std::vector<int> host_index(logins.size(), -1);
   std::string all_reasons;
   for (std::size_t i = 0; i < logins.size(); ++i) {

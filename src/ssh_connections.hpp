@@ -5,7 +5,8 @@
 /// one at a time (--ssh-delay apart) and waiting for them all at once, so that a host that does
 /// not answer costs one --connect-timeout, whatever the number of hosts. It asks each host its
 /// CPU count once, for the hosts whose slots come from it. A host that cannot be reached is
-/// dropped with one warning line carrying ssh's own reason (from the master's -E log).
+/// dropped with one warning line carrying ssh's own reason (from the master's -E log). The
+/// --basefile files go to every host before the first job (a host they cannot reach is dropped too).
 ///
 /// The user's own ssh (--ssh) is used with ~/.ssh/config as it is; pexec only adds -o options.
 /// Control sockets and logs live in a private directory under $TMPDIR, removed at the end.
@@ -31,6 +32,9 @@ struct SshSettings {
   double connect_timeout = 10;          // --connect-timeout
   std::optional<int> jobs_per_host;     // -j N: slots of a host without N/
   std::vector<std::string> exports;     // --env: NAME=value
+  std::vector<std::string> basefiles;   // --basefile: sent to each host once, before its jobs
+  bool cleanup = false;                 // --cleanup: basefiles removed from the hosts at the end
+  std::string workdir;                  // --workdir: where the basefiles go ("" the home)
 };
 
 /// No host of -S could be reached (pexec exits 255, as ssh does).
@@ -45,8 +49,8 @@ class SshConnections {
   explicit SshConnections(SshSettings settings);
   SshConnections(const SshConnections&) = delete;
   SshConnections& operator=(const SshConnections&) = delete;
-  /// Ends every master (each guard's pipe is closed; a master still there after 2 s is killed)
-  /// and removes the directory.
+  /// With --cleanup, removes the basefiles from the hosts; ends every master (each guard's pipe
+  /// is closed; a master still there after 2 s is killed) and removes the directory.
   ~SshConnections();
 
   /// Opens `logins` and returns where each job slot runs. `local_slots`: the slots of ":".
@@ -74,6 +78,7 @@ class SshConnections {
   SshSettings settings_;
   std::string dir_;
   std::vector<Master> masters_;
+  std::vector<std::pair<RemoteHost, std::string>> sent_basefiles_;  // each host and its first master's socket
 };
 
 /// The last line ssh wrote to its -E log (its reason for failing), or an empty string.

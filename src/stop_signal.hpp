@@ -6,10 +6,19 @@
 /// StopLevel: how far pexec has gone in stopping a run. It only goes up; each level includes the
 /// ones below it.
 
+#include <signal.h>
+
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 
 namespace pexec::cli {
+
+/// The signals every program pexec starts (jobs, ssh, rsync) gets back at their defaults:
+/// pexec's own handling (a process worker ignores SIGUSR1, and an ignored signal stays so
+/// across exec) is not theirs.
+inline constexpr std::initializer_list<int> kChildDefaultSignals = {SIGINT,  SIGTERM, SIGHUP, SIGQUIT,
+                                                                    SIGPIPE, SIGCHLD, SIGUSR1};
 
 enum class StopLevel {
   running,      // jobs start as slots free up

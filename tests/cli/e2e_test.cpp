@@ -408,7 +408,7 @@ TEST_CASE("the manual's EXAMPLES run as written, and print what the manual says"
         examples.push_back({block, std::nullopt});
       output_next = false;
     } else if (in_block) {
-      // roff escapes used in the page: \- is "-", \e is "\", \(aq and \(dq are quotes.
+      // roff escapes used in the page: \- is "-", \e is "\", \t a tab, \(aq and \(dq are quotes.
       for (std::size_t i = 0; i < line.size(); ++i) {
         std::string_view rest = std::string_view(line).substr(i);
         if (rest.starts_with("\\-")) {
@@ -416,6 +416,9 @@ TEST_CASE("the manual's EXAMPLES run as written, and print what the manual says"
           ++i;
         } else if (rest.starts_with("\\e")) {
           block += '\\';
+          ++i;
+        } else if (rest.starts_with("\\t")) {
+          block += '\t';
           ++i;
         } else if (rest.starts_with("\\(aq") || rest.starts_with("\\(dq")) {
           block += rest[2] == 'a' ? '\'' : '"';

@@ -49,3 +49,16 @@ TEST_CASE("three ssh failures in a row drop a host: its slots are not taken agai
   for (int i = 0; i < 3; ++i) slots.transport_failed(1);
   CHECK(slots.all_hosts_dropped());
 }
+
+TEST_CASE("a job pinned to a host (--onall) takes a slot there only, and waits while none is free") {
+  HostSlots slots({0, 1, 1});
+  CHECK(slots.hosts() == 2);
+  CHECK(slots.take_on(1) == 2);
+  CHECK(slots.take_on(1) == 3);
+  CHECK_FALSE(slots.has_on(1));
+  CHECK_FALSE(slots.take_on(1).has_value());  // host 0's free slot is not for it
+  CHECK(slots.has_on(0));
+  slots.give_back(3);
+  CHECK(slots.take_on(1) == 3);
+  CHECK(slots.take_on(0) == 1);
+}

@@ -131,11 +131,8 @@ TEST_CASE("each refused idiom exits 2 with its one-line message, and runs nothin
       {{"--tmux"}, "pexec: --tmux is not supported yet\n"},
       {{"-m"}, "pexec: --mode: 'touch' is not thread or process (GNU parallel's -m is --xargs here)\n"},
       {{"--pipe"}, "pexec: --pipe is not supported: pexec passes items as arguments, not on standard input\n"},
-      {{"--transfer"},
-       "pexec: --transfer is not supported yet: with -S, jobs run on other hosts but no file is copied\n"},
-      {{"--nonall"},
-       "pexec: --nonall is not supported yet: with -S, each job runs once, on one host, in the login's home "
-       "directory\n"},
+      {{"--transfer"}, "pexec: --transfer applies to -S/--sshlogin hosts only\n"},
+      {{"--nonall"}, "pexec: --nonall applies to -S/--sshlogin hosts only\n"},
       {{"--header", ":"},
        "pexec: --header: ':' is not 'Name: value' (an HTTP header; GNU parallel's --header is --col-header here)\n"},
       {{"--method", "HEAD"}, "pexec: --method applies to URL jobs only, and a COMMAND makes every job a shell job\n"},

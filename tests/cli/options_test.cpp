@@ -151,7 +151,7 @@ TEST_CASE("GNU parallel's and xargs's options that pexec lacks are refused with 
   CHECK_THROWS_WITH_AS(parse({"-I", "{}", "echo"}), doctest::Contains("use {}"), UsageError);
   CHECK(parse({"--xapply"})->input.link_all);  // GNU parallel's old name of --link
   CHECK_THROWS_WITH_AS(parse({"-m", "echo"}), doctest::Contains("GNU parallel's -m is --xargs"), UsageError);
-  CHECK_THROWS_WITH_AS(parse({"--return", "x", "echo"}), doctest::Contains("no file is copied"), UsageError);
+  CHECK_THROWS_WITH_AS(parse({"--return", "x", "echo"}), doctest::Contains("applies to -S/--sshlogin hosts only"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"--header", ":", "echo"}), doctest::Contains("--col-header"), UsageError);
   CHECK_THROWS_WITH_AS(parse({"echo", "{= s/a/b/ =}"}), doctest::Contains("not supported"), UsageError);
   CHECK(parse({"-P", "3", "--will-cite"})->jobs.workers(1) == 3);

@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -46,6 +48,41 @@ struct SshHosts {
     return args;
   }
   void kill_host(const std::string& host) const { shell_output(kFixture + " kill-host " + dir + " " + host); }
+  /// Adds host hn: its own network namespace, address, hostname and a private home. False (and
+  /// a "skipped" message) where namespaces cannot be made.
+  bool start_netns_host() const {
+    auto [out, status] = shell_output(kFixture + " start-netns " + dir + " 2>&1");
+    if (status == 77) MESSAGE(out);
+    if (status != 0 && status != 77) FAIL_CHECK("the network namespace host did not start: " << out);
+    return status == 0;
+  }
+  /// hn's link down (a network partition) or up.
+  void set_link(const std::string& state) const { shell_output(kFixture + " link " + dir + " " + state); }
+  /// What `command` prints on `host`, run by plain ssh.
+  std::string on(const std::string& host, const std::string& command) const {
+    return shell_output("ssh -F " + dir + "/ssh_config " + host + " '" + command + "'").first;
+  }
+};
+
+/// Runs the test in a new scratch folder (the current folder is where pexec takes files from).
+struct ScratchFolder {
+  std::string path, was;
+  ScratchFolder() {
+    char pattern[] = "/tmp/pexec-files-XXXXXX";
+    path = ::mkdtemp(pattern);
+    char here[4096];
+    was = ::getcwd(here, sizeof here);
+    REQUIRE(::chdir(path.c_str()) == 0);
+  }
+  ~ScratchFolder() {
+    [[maybe_unused]] int ignored = ::chdir(was.c_str());
+    shell_output("rm -rf " + path);
+  }
+  void write(const std::string& name, const std::string& text) const { std::ofstream(path + "/" + name) << text; }
+  std::string read(const std::string& name) const {
+    std::ifstream file(path + "/" + name);
+    return std::string(std::istreambuf_iterator<char>(file), {});
+  }
 };
 
 /// How many of the test user's live processes (zombies aside) have `marker` in their command.
@@ -307,4 +344,173 @@ TEST_CASE("--sshloginfile, --no-controlmaster, --ssh-delay, -M and --filter-host
   }
   CHECK(run_pexec({"--no-controlmaster", "echo", ":::", "x"}).err ==
         "pexec: --no-controlmaster applies to -S/--sshlogin hosts only\n");
+}
+
+TEST_CASE("--transferfile, --return and --cleanup: files reach a host with a private home and come back") {
+  SshHosts hosts;
+  if (!hosts.running || !hosts.start_netns_host()) return;
+  ScratchFolder here;
+  here.write("a.txt", "alpha\n");
+  shell_output("mkdir -p " + here.path + "/deep/er && printf 'beta' > " + here.path + "/deep/er/b.txt");
+  // The job counts its file's bytes on hn (whose home is its own: the file is there only if sent).
+  auto r = run_pexec(hosts.args({"-k", "--format", "jsonl", "-S", "hn", "--trc", "{}.count",
+                                 "hostname; wc -c < {} > {}.count", ":::", "a.txt", "deep/er/b.txt"}));
+  CHECK(r.status == 0);
+  CHECK(r.err == "");
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 2);
+  for (const auto& job : jobs) {
+    CHECK(job["status"] == "ok");
+    CHECK(job["stdout"] == "pexec-hn\n");
+  }
+  CHECK(here.read("a.txt.count") == "6\n");
+  CHECK(here.read("deep/er/b.txt.count") == "4\n");
+  // hn is a host of its own: its name, its one CPU (its slots without N/), its home.
+  r = run_pexec(hosts.args({"-S", "hn", "--nonall", "echo $(hostname) $(nproc) $HOME"}));
+  CHECK(r.out == "pexec-hn 1 /home/pexectest\n");
+  // --cleanup: what was sent and what came back are gone, and the folders they made.
+  CHECK(hosts.on("hn", "ls -A") == ".ssh\n");
+
+  // Without --cleanup the files stay where the job ran.
+  r = run_pexec(
+      hosts.args({"-S", "hn", "--tf", "{}", "--return", "{}.count", "wc -c < {} > {}.count", ":::", "a.txt"}));
+  CHECK(r.status == 0);
+  CHECK(hosts.on("hn", "ls -A; cat a.txt.count") == ".ssh\na.txt\na.txt.count\n6\n");
+}
+
+TEST_CASE("--basefile reaches every host before its jobs, and --workdir ... gives each job a folder removed after it") {
+  SshHosts hosts;
+  if (!hosts.running || !hosts.start_netns_host()) return;
+  ScratchFolder here;
+  here.write("base.cfg", "shared settings\n");
+  auto r = run_pexec(hosts.args({"-k", "--format", "jsonl", "-S", "1/hn,1/h1", "--bf", "base.cfg", "--cleanup", "--wd",
+                                 "...", "pwd; cat ~/base.cfg; : {}", ":::", "1", "2", "3", "4"}));
+  CHECK(r.status == 0);
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 4);
+  std::set<std::string> folders;
+  for (const auto& job : jobs) {
+    std::string out = job["stdout"];
+    CAPTURE(out);
+    CHECK(out.starts_with("/home/pexectest/.pexec-tmp-"));
+    CHECK(out.ends_with("\nshared settings\n"));
+    folders.insert(out.substr(0, out.find('\n')));
+  }
+  CHECK(folders.size() == 4);  // one per job
+  // Nothing left on either host: not the job folders, not the basefile (--cleanup).
+  CHECK(hosts.on("hn", "ls -A") == ".ssh\n");
+  CHECK(hosts.on("h1", "ls -A | grep -c pexec-tmp; ls base.cfg 2>&1 | grep -c \"No such\"") == "0\n1\n");
+
+  // --wd DIR: made if missing, relative to the home.
+  r = run_pexec(hosts.args({"-S", "hn", "--wd", "work/here", "pwd", ":::", "x"}));
+  CHECK(r.out == "/home/pexectest/work/here\n");
+}
+
+TEST_CASE("a file that cannot be sent or brought back fails its job with rsync's reason") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  ScratchFolder here;
+  auto r = run_pexec(hosts.args({"--format", "jsonl", "-S", "h1", "--transfer", "cat {}", ":::", "missing.txt"}));
+  CHECK(r.status == 1);
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["status"] == "error");
+  std::string error = jobs[0]["error"];
+  CHECK(error.starts_with("--transferfile: rsync to h1 failed: "));
+  CHECK(error.find("missing.txt") != std::string::npos);
+  CHECK(error.find("No such file") != std::string::npos);
+
+  r = run_pexec(hosts.args({"--format", "jsonl", "-S", "h1", "--return", "{}.out", "true", ":::", "x"}));
+  CHECK(r.status == 1);
+  jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 1);
+  CHECK(jobs[0]["status"] == "error");
+  error = jobs[0]["error"];
+  CHECK(error.starts_with("--return: rsync from h1 failed: "));
+  CHECK(error.find("x.out") != std::string::npos);
+
+  r = run_pexec(hosts.args({"-S", "h1", "--tf", "../up.txt", "true", ":::", "x"}));
+  CHECK(r.status == 1);
+  CHECK(r.err.find("'../up.txt' has .. in its path") != std::string::npos);
+  CHECK(run_pexec({"--transfer", "cat", ":::", "x"}).err == "pexec: --transfer applies to -S/--sshlogin hosts only\n");
+}
+
+TEST_CASE("jobs here run in --workdir: made if missing, or a new folder per job with ...") {
+  ScratchFolder here;
+  auto r = run_pexec({"-k", "--wd", "sub/dir", "pwd; touch made-{}", ":::", "1", "2"});
+  CHECK(r.status == 0);
+  CHECK(r.out == here.path + "/sub/dir\n" + here.path + "/sub/dir\n");
+  CHECK(shell_output("ls " + here.path + "/sub/dir").first == "made-1\nmade-2\n");
+  r = run_pexec({"--wd", "...", "pwd; touch left-behind", ":::", "1", "2"});
+  CHECK(r.status == 0);
+  std::istringstream lines(r.out);
+  std::string first, second;
+  std::getline(lines, first);
+  std::getline(lines, second);
+  CHECK(first != second);
+  CHECK(first.find("/pexec-wd-") != std::string::npos);
+  CHECK(::access(first.c_str(), F_OK) != 0);  // removed with what the job left in it
+  CHECK(::access(second.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("a host cut off by a network partition: its jobs run again on the other host") {
+  SshHosts hosts;
+  if (!hosts.running || !hosts.start_netns_host()) return;
+  // ssh notices a silent server after ServerAliveInterval x ServerAliveCountMax: 2 s here.
+  std::vector<std::string> args = {
+      "--ssh",     "ssh -F " + hosts.dir + "/ssh_config -o ServerAliveInterval=1 -o ServerAliveCountMax=2",
+      "-k",        "--format",
+      "jsonl",     "-S",
+      "1/h1,1/hn", "sleep 2; echo done $PARALLEL_SSHHOST",
+      ":::",       "1",
+      "2",         "3",
+      "4"};
+  PexecProcess pexec(args);
+  auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (remote_processes("sleep 2") < 1 && std::chrono::steady_clock::now() < end) pump(pexec);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // hn's job started too
+  hosts.set_link("down");
+  int status = pexec.wait(90);
+  hosts.set_link("up");
+  CHECK(status == 0);
+  auto jobs = parse_json_lines(pexec.out);
+  REQUIRE(jobs.size() == 4);
+  int on_h1 = 0;
+  for (const auto& job : jobs) {
+    CHECK(job["status"] == "ok");
+    CHECK(job["attempts"] == 1);
+    if (job["host"] == "h1") ++on_h1;
+  }
+  CHECK(on_h1 == 4);  // hn's job, cut off, ran again on h1, and so did every later one
+}
+
+TEST_CASE("--nonall runs COMMAND once on every host, and --onall runs every job on every host") {
+  SshHosts hosts;
+  if (!hosts.running) return;
+  auto r = run_pexec(hosts.args({"-S", "h1,h2,:", "--nonall", "--tag", "echo ${PARALLEL_SSHHOST:-here}"}));
+  CHECK(r.status == 0);
+  std::multiset<std::string> lines;
+  std::istringstream out(r.out);
+  for (std::string line; std::getline(out, line);) lines.insert(line);
+  CHECK(lines == std::multiset<std::string>{":\there", "h1\th1", "h2\th2"});
+
+  // Each job on each host, in input order with -k (a job's hosts in the order of -S), each host
+  // within its own slots: 2 on h1, 1 on h2.
+  r = run_pexec(hosts.args({"-k", "-S", "2/h1,1/h2", "--onall", "echo $PARALLEL_SSHHOST", ":::", "a", "b", "c"}));
+  CHECK(r.status == 0);
+  CHECK(r.out == "h1 a\nh2 a\nh1 b\nh2 b\nh1 c\nh2 c\n");
+  // A failure on one host is that job's failure there only.
+  r = run_pexec(
+      hosts.args({"--format", "jsonl", "-k", "-S", "h1,h2", "--onall", "test $PARALLEL_SSHHOST = {}", ":::", "h1"}));
+  CHECK(r.status == 1);
+  auto jobs = parse_json_lines(r.out);
+  REQUIRE(jobs.size() == 2);
+  CHECK(jobs[0]["host"] == "h1");
+  CHECK(jobs[0]["status"] == "ok");
+  CHECK(jobs[1]["host"] == "h2");
+  CHECK(jobs[1]["status"] == "failed");
+
+  CHECK(run_pexec(hosts.args({"-S", "h1", "--nonall", "echo", ":::", "x"})).err ==
+        "pexec: --nonall reads no input: use --onall to run each job on every host\n");
+  CHECK(run_pexec({"--onall", "echo", ":::", "x"}).err == "pexec: --onall applies to -S/--sshlogin hosts only\n");
 }

@@ -14,8 +14,8 @@ using namespace pexec::cli;
 
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
-  return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell, 1, {}}, RunSettings{timeout, grace, {}, {}, {}},
-                       "test");
+  return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell, 1, {}, {}, {}},
+                       RunSettings{timeout, grace, {}, {}, {}, {}}, "test");
 }
 }  // namespace
 
@@ -97,9 +97,16 @@ TEST_CASE("commands run directly or through the shell give the same result") {
 
 TEST_CASE("the job's environment has PARALLEL_SEQ and PARALLEL_JOBSLOT, as GNU parallel sets them") {
   ::setenv("PARALLEL_SEQ", "stale", 1);  // pexec's own is replaced, not doubled
-  JobResult r = run_shell_job(
-      JobSpec{4, 3, "x", "echo $PARALLEL_SEQ $PARALLEL_JOBSLOT; env | grep -c ^PARALLEL_SEQ=", JobKind::shell, 1, {}},
-      RunSettings{}, "w");
+  JobResult r = run_shell_job(JobSpec{4,
+                                      3,
+                                      "x",
+                                      "echo $PARALLEL_SEQ $PARALLEL_JOBSLOT; env | grep -c ^PARALLEL_SEQ=",
+                                      JobKind::shell,
+                                      1,
+                                      {},
+                                      {},
+                                      {}},
+                              RunSettings{}, "w");
   ::unsetenv("PARALLEL_SEQ");
   CHECK(r.out.to_string() == "4 3\n1\n");
   CHECK(r.seq == 4);

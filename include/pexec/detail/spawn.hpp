@@ -27,6 +27,7 @@ struct SpawnRequest {
   bool close_other_fds = false;      // everything from fd 3 up not named in dup2s is closed
   bool new_process_group = false;    // the child leads a new group (stops reach its tree)
   std::vector<int> default_signals;  // reset to SIG_DFL; the signal mask is always cleared
+  std::string working_directory;     // the child's current folder; empty: this process's
 };
 
 /// Starts the child; 0 and its pid, or the errno of the step that failed.
@@ -49,6 +50,8 @@ inline int spawn_process(const SpawnRequest& request, pid_t& pid) {
     check(posix_spawn_file_actions_adddup2(&actions, from, onto));
     if (onto > highest_kept) highest_kept = onto;
   }
+  if (!request.working_directory.empty())
+    check(posix_spawn_file_actions_addchdir_np(&actions, request.working_directory.c_str()));
   // Whatever this process inherited without FD_CLOEXEC must not reach the child either.
   if (request.close_other_fds) check(posix_spawn_file_actions_addclosefrom_np(&actions, highest_kept + 1));
   sigset_t none, defaults;
