@@ -3,11 +3,16 @@
 # /usr/bin/time. CMD's output goes to a file, as a user's would: to /dev/null, xargs' jobs would
 # skip the write every grouping tool must do.
 
-# time_once LABEL CMD...: runs CMD once and adds "SECONDS RSS_KB" to LABEL's list.
+# time_once LABEL CMD...: runs CMD once and adds "SECONDS RSS_KB" to LABEL's list; CMD's exit
+# status is left in $work/status.
 time_once() {
   local label=$1; shift
   local start=$EPOCHREALTIME
-  /usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/out" 2> "$work/err" || true
+  if /usr/bin/time -f "%M" -o "$work/rss" "$@" > "$work/out" 2> "$work/err"; then
+    echo 0 > "$work/status"
+  else
+    echo $? > "$work/status"
+  fi
   local end=$EPOCHREALTIME
   echo "$(awk -v s="$start" -v e="$end" 'BEGIN { printf "%.4f", e - s }') $(tail -n1 "$work/rss")" >> "$work/times-$label"
 }

@@ -3,43 +3,87 @@
 # and xargs -P N -n 50 curl, fetching 5000 URLs of a 1 KB file from a private nginx on
 # 127.0.0.1:18931, at N = 8 and 32, in one run. Prints wall times, requests/s and ratios to wget2.
 #   bash bench/url-jobs.sh [path/to/pexec]          (needs bench/install-bench-deps)
+# COUNT=N and ROUNDS=N change the 5000 URLs and 7 rounds (for a quick look).
 # BASELINE=path/to/an/older/pexec adds its rows (pexec-before), to compare in the same run.
+# Every run is checked: nginx logs each request's status, and a run that did not get a 200 for
+# each of the URLs (or whose tool failed) is reported as FAILED, never timed.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pexec=${1:-$here/../build/pexec}
 work=$(mktemp -d)
+# nginx's workers run as nobody: the folder mktemp made (0700) must let them in.
+chmod 755 "$work"
 mkdir -p "$work/www" "$work/tmp"
 head -c 1024 /dev/zero | tr '\0' x > "$work/www/f1k"
+chmod -R a+rX "$work/www"
 nginx -p "$work" -c "$here/nginx.conf"
 trap 'nginx -p "$work" -c "$here/nginx.conf" -s stop; rm -rf "$work"' EXIT
-for _ in $(seq 50); do curl -fso /dev/null http://127.0.0.1:18931/f1k && break; sleep 0.1; done
+ready=no
+for _ in $(seq 50); do
+  if [ "$(curl -so /dev/null -w '%{http_code}' http://127.0.0.1:18931/f1k)" = 200 ]; then ready=yes; break; fi
+  sleep 0.1
+done
+if [ $ready = no ]; then
+  echo "url-jobs.sh: nginx does not serve http://127.0.0.1:18931/f1k with status 200:" >&2
+  curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:18931/f1k >&2 || true
+  cat "$work/nginx-error.log" >&2 || true
+  exit 1
+fi
+: > "$work/access.log"
 
-count=5000
+count=${COUNT:-5000}
 for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls"
 { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls"; } > "$work/curl.config"
 
 source "$here/timing.sh"
 
-rounds=7
+# checked LABEL CMD...: time_once, then the run is kept only if CMD exited 0 and nginx served
+# exactly $count requests, all with status 200; otherwise LABEL is marked failed.
+checked() {
+  local label=$1
+  time_once "$@"
+  local served ok status
+  served=$(wc -l < "$work/access.log")
+  ok=$(grep -c '^200$' "$work/access.log" || true)
+  status=$(cat "$work/status")
+  : > "$work/access.log"  # nginx appends (O_APPEND): the next run's lines start at 0
+  if [ "$status" != 0 ] || [ "$served" != "$count" ] || [ "$ok" != "$count" ]; then
+    sed -i '$d' "$work/times-$label"
+    echo "exit $status, $ok of $count requests got 200 ($served served)" >> "$work/failed-$label"
+  fi
+}
+
+rounds=${ROUNDS:-7}
 for n in 8 32; do
   echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n (median of $rounds rounds)"
   # Round-robin: each round runs every tool once, so a noisy moment of the machine hits all
   # tools alike instead of all the runs of one.
   for _ in $(seq $rounds); do
-    time_once wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
-    time_once pexec         sh -c "'$pexec' -j $n < '$work/urls'"
-    time_once pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
+    checked wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
+    checked pexec         sh -c "'$pexec' -j $n < '$work/urls'"
+    checked pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
     if [ -n "${BASELINE:-}" ]; then
-      time_once pexec-before      sh -c "'$BASELINE' -j $n < '$work/urls'"
-      time_once pexec-proc-before sh -c "'$BASELINE' -m process -j $n < '$work/urls'"
+      checked pexec-before      sh -c "'$BASELINE' -j $n < '$work/urls'"
+      checked pexec-proc-before sh -c "'$BASELINE' -m process -j $n < '$work/urls'"
     fi
-    time_once curl-parallel curl --parallel --parallel-max $n -K "$work/curl.config"
-    time_once xargs-curl    sh -c "xargs -P $n -n 50 curl -s < '$work/urls'"
+    checked curl-parallel curl --fail --parallel --parallel-max $n -K "$work/curl.config"
+    checked xargs-curl    sh -c "xargs -P $n -n 50 curl -fs < '$work/urls'"
   done
   labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
   [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
-  for label in $labels; do median $label; done | awk -v count=$count '
+  for label in $labels; do
+    if [ -s "$work/failed-$label" ]; then  # one failed run fails the tool: its figure would lie
+      echo "FAILED $label: $(head -n1 "$work/failed-$label")"
+      rm -f "$work/failed-$label" "$work/times-$label"
+    else
+      median "$label"
+    fi
+  done | awk -v count=$count '
+    $1 == "FAILED" { failed[NR] = $0; next }
     { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
     END { printf "%-18s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
-          for (i=1;i<=NR;i++) printf "%-18s %8.4f %10.0f %10.2f %9d\n", label[i], secs[i], count/secs[i], base/secs[i], rss[i] }'
+          for (i=1;i<=NR;i++) {
+            if (i in failed) { print failed[i]; continue }
+            printf "%-18s %8.4f %10.0f %10s %9d\n", label[i], secs[i], count/secs[i],
+                   base ? sprintf("%.2f", base/secs[i]) : "-", rss[i] } }'
 done
