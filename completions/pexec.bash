@@ -11,7 +11,7 @@ _pexec() {
     --max-procs --max-redirects --max-replace-args --max-tasks-per-child --method --mode
     --no-controlmaster --no-run-if-empty --no-summary --nonall --null --onall --output-dir --progress --quote --results --resume
     --resume-failed --retries --retry-delay --retry-failed --return --return-when --shellquote --slf --ssh
-    --ssh-delay --sshlogin --sshloginfile --summary
+    --slurm --ssh-delay --sshlogin --sshloginfile --summary
     --tag --tagstring --tf --timeout --total --total-jobs --transfer --transferfile --trc --trim --ungroup --version --will-cite
     --wd --workdir --xapply --xargs'
   local i word

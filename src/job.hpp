@@ -119,6 +119,13 @@ struct RemoteSettings {
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports, basefiles, cleanup, run_id)
 
+/// --slurm: jobs run as steps of the Slurm allocation pexec runs in.
+struct SlurmSettings {
+  bool enabled = false;
+  int cpus_per_task = 1;  // the allocation's SLURM_CPUS_PER_TASK
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(SlurmSettings, enabled, cpus_per_task)
+
 /// What every job of a run shares. It travels once: by reference to threads, and once to each
 /// worker process (ProcessPoolExecutor's initargs; the URL worker's first message), never with
 /// each job.
@@ -130,8 +137,9 @@ struct RunSettings {
   RemoteSettings remote;          // -S: the hosts shell jobs run on
   std::string workdir;            // --workdir: "" the current folder here, the login's home on a host;
                                   // "..." a new folder per job, removed after it
+  SlurmSettings slurm;            // --slurm
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output, remote, workdir)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RunSettings, timeout, grace, url, output, remote, workdir, slurm)
 
 /// One job to run, as the engine made it: its command line is complete before it leaves the
 /// engine (the engine chooses the slot too), so workers only run it.
@@ -181,12 +189,14 @@ struct JobResult {
   // -S: the login the job ran on (empty: this machine), and whether it failed because ssh
   // could not carry it (exit 255 with a line in ssh's log), not because of the job itself.
   std::string host;
+  std::string step;  // --slurm: JOBID.STEPID
   bool transport_failure = false;
 };
 // The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
                                    duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
-                                   attempts, tag, retryable, retry_after, live_write_errno, host, transport_failure)
+                                   attempts, tag, retryable, retry_after, live_write_errno, host, step,
+                                   transport_failure)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);

@@ -26,7 +26,8 @@ nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
                      {"worker", text_or_null(r.worker)},
                      {"error", text_or_null(r.error)}});
   if (!r.tag.empty()) object["tag"] = r.tag;
-  if (!r.host.empty()) object["host"] = r.host;  // -S: the login the job ran on (":" here)
+  if (!r.host.empty()) object["host"] = r.host;  // -S: the login the job ran on (":" here); --slurm: the node
+  if (!r.step.empty()) object["step"] = r.step;  // --slurm: JOBID.STEPID
   return object;
 }
 

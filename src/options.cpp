@@ -62,7 +62,7 @@ Halt parse_return_when(std::string text) {
 }  // namespace
 
 RunSettings Options::run_settings() const {
-  RunSettings settings{timeout, grace, url, {}, {}, workdir};
+  RunSettings settings{timeout, grace, url, {}, {}, workdir, slurm};
   settings.output = {output, keep_order, tag, colour_on(STDOUT_FILENO), colour_on(STDERR_FILENO), -1};
   return settings;
 }
@@ -156,7 +156,7 @@ struct RawOptions {
   std::optional<double> ssh_delay;
   bool no_controlmaster = false, controlmaster = false, filter_hosts = false;
   std::vector<std::string> transfer_files, returns, trc;
-  bool transfer = false, onall = false, nonall = false;
+  bool transfer = false, onall = false, nonall = false, slurm = false;
   bool input_given = false;  // ::: :::: -a: not standard input by default
 };
 
@@ -421,6 +421,32 @@ void finish_remote_options(Options& options, RawOptions& raw, const CLI::App& ap
   }
 }
 
+/// --slurm: only inside an allocation, whose tasks are the slots (unless -j says otherwise).
+void finish_slurm_options(Options& options, const RawOptions& raw) {
+  if (!raw.slurm) return;
+  const char* job_id = std::getenv("SLURM_JOB_ID");
+  if (!job_id || !*job_id) {
+    throw UsageError(
+        "--slurm runs jobs as steps of a Slurm allocation, and this is none (SLURM_JOB_ID is unset): "
+        "run it inside one, as in salloc -n 4 pexec --slurm ...");
+  }
+  if (options.remote()) throw UsageError("give -S or --slurm, not both");
+  if (options.kind == KindChoice::url) throw UsageError("--slurm runs shell jobs: URL jobs are fetched here");
+  if (options.output != OutputMode::group) {
+    throw UsageError("--slurm with --line-buffer or -u is not supported yet: each step's output comes whole");
+  }
+  if (options.jobs.given() && !options.jobs.is_count()) {
+    throw UsageError("-j with --slurm: give a number of jobs (the default is the allocation's tasks)");
+  }
+  auto number = [](const char* name) {
+    const char* value = std::getenv(name);
+    int n = value ? std::atoi(value) : 0;
+    return n > 0 ? n : 1;
+  };
+  if (!options.jobs.given()) options.jobs = JobSlots::parse(std::to_string(number("SLURM_NTASKS")));
+  options.slurm = SlurmSettings{true, number("SLURM_CPUS_PER_TASK")};
+}
+
 /// URL options: well formed, and never given to a run that has no URL job.
 void check_url_options(Options& options, const CLI::App& app) {
   for (const std::string& header : options.url.headers) {
@@ -679,6 +705,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->type_name("FILE");
   app.add_flag("--onall", raw.onall, "Run every job on every host");
   app.add_flag("--nonall", raw.nonall, "Run COMMAND once on every host (no input)");
+  app.add_flag("--slurm", raw.slurm, "Run each job as a step of the Slurm allocation pexec runs in");
   app.add_option("--wd,--workdir", options.workdir, "Run jobs in DIR (... a new folder per job; default: here, home)")
       ->type_name("DIR")
       ->multi_option_policy(last);
@@ -714,6 +741,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   finish_record_options(options, raw);
   finish_display_options(options, raw);
   finish_remote_options(options, raw, app);
+  finish_slurm_options(options, raw);
   check_url_options(options, app);
   return options;
 }

@@ -75,6 +75,7 @@ struct Options {
   std::vector<std::string> return_files;         // --return: per job, with {} strings
   std::string workdir;                           // --workdir; "..." a new folder per job
   bool every_host = false;                       // --onall, --nonall: each job on every host of -S
+  SlurmSettings slurm;                           // --slurm: jobs as steps of the Slurm allocation
 
   /// COMMAND, parsed for its replacement strings.
   CommandTemplate command_template() const { return CommandTemplate(command, template_settings); }

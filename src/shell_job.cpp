@@ -23,6 +23,7 @@
 #include "pexec/detail/spawn.hpp"
 #include "remote_command.hpp"
 #include "remote_files.hpp"
+#include "slurm_step.hpp"
 #include "ssh_connections.hpp"
 #include "stop_signal.hpp"
 
@@ -269,6 +270,12 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
       }
     }
   }
+  // --slurm: the job is a step of the allocation; srun runs it in srun's own folder.
+  std::optional<StepStderr> step_stderr;
+  if (settings.slurm.enabled) {
+    remote_argv = slurm_step_argv(spec, settings.slurm.cpus_per_task, settings.grace);
+    step_stderr.emplace();
+  }
 
   // Jobs of this process that hold fds and a process: while any runs, one that cannot start for
   // want of them waits for it to end; with none, waiting would never end.
@@ -304,9 +311,10 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   std::optional<LiveOutput> live;  // --line-buffer, -u
   if (settings.output.mode != OutputMode::group) live.emplace(settings.output, spec, result);
 
-  // A remote job is stopped through its control channel: the wrapper on the host signals the
-  // job's group there. Its ssh is killed here only if it is still there 2 s after the KILL.
-  Clock::time_point ssh_kill_at = Clock::time_point::max();
+  // A remote job or a step is stopped through its control channel: the wrapper there signals
+  // the job's group. Its ssh (srun) is killed here only if it is still there 2 s after the KILL.
+  const bool through_channel = remote_argv.has_value();
+  Clock::time_point client_kill_at = Clock::time_point::max();
   auto tell_remote = [&](const char* line) {
     if (child.control >= 0 && ::write(child.control, line, std::strlen(line)) < 0) {
       ::close(child.control);  // the session is gone: nothing more to tell
@@ -316,7 +324,7 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   auto stop_group = [&](JobStatus why) {
     if (stopped_as) return;  // even after the leader exited: its group may still hold the pipes
     stopped_as = why;
-    if (host)
+    if (through_channel)
       tell_remote("TERM\n");
     else
       ::kill(-child.pid, SIGTERM);
@@ -324,12 +332,12 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
   };
   auto kill_group = [&] {
     killed = true;
-    if (!host) {
+    if (!through_channel) {
       ::kill(-child.pid, SIGKILL);
       return;
     }
     tell_remote("KILL\n");
-    ssh_kill_at = std::min(ssh_kill_at, steady_after(2.0));
+    client_kill_at = std::min(client_kill_at, steady_after(2.0));
   };
   auto reap = [&](int flags) {
     pid_t reaped;
@@ -362,7 +370,7 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     };
     if (timeout_at && !stopped_as) wake_at(*timeout_at);
     if (stopped_as && (!killed || exited)) wake_at(kill_at);
-    if (!exited && ssh_kill_at != Clock::time_point::max()) wake_at(ssh_kill_at);
+    if (!exited && client_kill_at != Clock::time_point::max()) wake_at(client_kill_at);
     if (!exited && child.pidfd < 0) wake_at(Clock::now() + std::chrono::milliseconds(20));
     // -k with live output: a quiet job still writes what it kept as soon as its turn comes.
     if (live && live->waiting_for_turn()) wake_at(Clock::now() + std::chrono::milliseconds(100));
@@ -373,17 +381,23 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
       if (p.fd == child.out || p.fd == child.err) {
         ssize_t n = ::read(p.fd, chunk.data(), chunk.size());
         if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+        bool is_err = p.fd == child.err;
+        std::string_view data(chunk.data(), n > 0 ? static_cast<std::size_t>(n) : 0);
+        std::string filtered;  // --slurm: stderr without srun's lines
+        if (step_stderr && is_err) {
+          filtered = n > 0 ? step_stderr->take(data) : step_stderr->finish();
+          data = filtered;
+        }
         if (n <= 0) {
           ::close(p.fd);
-          (p.fd == child.out ? child.out : child.err) = -1;
-          continue;
+          (is_err ? child.err : child.out) = -1;
+          if (data.empty()) continue;
         }
-        std::string_view data(chunk.data(), static_cast<std::size_t>(n));
         if (live) {
-          live->take(p.fd == child.out ? STDOUT_FILENO : STDERR_FILENO, data);
+          live->take(is_err ? STDERR_FILENO : STDOUT_FILENO, data);
           continue;
         }
-        CapturedOutput& sink = p.fd == child.out ? result.out : result.err;
+        CapturedOutput& sink = is_err ? result.err : result.out;
         // A sink that cannot keep more drops the bytes: the job still runs to its end.
         sink.append(data);
       } else if (p.fd == child.pidfd) {
@@ -393,17 +407,17 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
       } else if (p.fd == stops.kill.fd()) {
         stop_group(JobStatus::killed);
         kill_group();
-        if (host) {  // pexec is about to exit: the channel's end stops the job on the host
+        if (through_channel) {  // pexec is about to exit: the channel's end stops the job there
           ::close(child.control);
           child.control = -1;
-          ssh_kill_at = std::min(ssh_kill_at, steady_after(1.0));
+          client_kill_at = std::min(client_kill_at, steady_after(1.0));
         }
       }
     }
     if (!exited && child.pidfd < 0) reap(WNOHANG);
     if (timeout_at && !stopped_as && Clock::now() >= *timeout_at) stop_group(JobStatus::timeout);
     if (stopped_as && !killed && Clock::now() >= kill_at) kill_group();
-    if (!exited && Clock::now() >= ssh_kill_at) ::kill(-child.pid, SIGKILL);
+    if (!exited && Clock::now() >= client_kill_at) ::kill(-child.pid, SIGKILL);
     // Nobody reads pexec's output any more: the job stops, as it would by SIGPIPE.
     if (live && live->write_errno()) stop_group(JobStatus::killed);
   }
@@ -421,6 +435,16 @@ JobResult run_shell_job(const JobSpec& spec, const RunSettings& settings, const 
     result.status = *stopped_as;
   else
     result.status = result.exit_code == 0 ? JobStatus::ok : JobStatus::failed;
+  if (step_stderr) {
+    result.host = step_stderr->node();
+    result.step = step_stderr->step();
+    // srun could not make the step (its message is the job's stderr): the job never ran.
+    if (!step_stderr->started() && !stopped_as && result.status == JobStatus::failed) {
+      std::string message = result.err.to_string();
+      result.status = JobStatus::error;
+      result.error = message.empty() ? "srun made no job step" : message.substr(0, message.find('\n'));
+    }
+  }
   // ssh exits 255 for its own failures and logs why; a job's own exit 255 leaves the log empty.
   // A master that died under a session logs nothing there (OpenSSH says so at debug level
   // only): then the master is asked whether it is still alive.

@@ -15,7 +15,7 @@ using namespace pexec::cli;
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
   return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell, 1, {}, {}, {}},
-                       RunSettings{timeout, grace, {}, {}, {}, {}}, "test");
+                       RunSettings{timeout, grace, {}, {}, {}, {}, {}}, "test");
 }
 }  // namespace
 
