@@ -374,7 +374,11 @@ TEST_CASE("SIGUSR1 lists the running jobs and the run goes on, in both modes") {
     PexecProcess pexec({"-m", mode, "-j", "2", "sleep", ":::", "2.5", "2.6"});
     // Once both jobs run, the process workers have passed their start-up (where a signal would
     // still have its default effect) and ignore SIGUSR1.
-    for (int i = 0; i < 400 && shell_output("pgrep -fx 'sleep 2.6' > /dev/null").second != 0; ++i)
+    // Both: a slow worker (ASan) may still be starting after the other's job runs.
+    auto both_run = [] {
+      return shell_output("pgrep -fx 'sleep 2.5' > /dev/null && pgrep -fx 'sleep 2.6' > /dev/null").second == 0;
+    };
+    for (int i = 0; i < 400 && !both_run(); ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     // As "killall -USR1 pexec" would: process workers get it too, and ignore it.
     shell_output("pkill -USR1 -x pexec -P " + std::to_string(pexec.pid()) + "; kill -USR1 " +
