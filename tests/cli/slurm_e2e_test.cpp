@@ -122,12 +122,17 @@ TEST_CASE("a job step gives the exit code, stdout and stderr that the same job g
 TEST_CASE("a step stopped at its timeout, or by SIGKILL to pexec, leaves no step and no process") {
   SlurmCluster cluster;
   if (!cluster.running) return;
+  // Still in the allocation after pexec: its steps, a few seconds on (none left, or the list).
+  std::string steps_left = cluster.path("steps-left");
   auto [out, status] = cluster.in_allocation(
-      1, std::string(PEXEC_BINARY) + " --slurm --format jsonl -t 1 --grace 1 ::: 'sleep 30; echo pexec_marker_a'");
+      1, std::string(PEXEC_BINARY) + " --slurm --format jsonl -t 1 --grace 1 ::: 'sleep 30; echo pexec_marker_a'\n" +
+             "for i in $(seq 50); do squeue -s -h -o %i -j $SLURM_JOB_ID | grep -v extern > " + steps_left + "; [ -s " +
+             steps_left + " ] || break; sleep 0.1; done\necho checked >> " + steps_left + "\n");
   auto jobs = parse_json_lines(out);
   REQUIRE(jobs.size() == 1);
   CHECK(jobs[0]["status"] == "timeout");
   CHECK(jobs[0]["stdout"] == "");
+  CHECK(read_file(steps_left) == "checked\n");
   CHECK(shell_output("pgrep -fc '[p]exec_marker_a' || true").first == "0\n");
 
   // pexec killed by SIGKILL inside the allocation: its steps go within 10 s.
