@@ -31,8 +31,9 @@ constexpr int kSessionsPerMaster = 8;
 
 /// Runs "$@" (the master) until it ends or stdin (fd 3 here) reaches its end: pexec closed the
 /// pipe, or pexec is gone. A background job gets /dev/null as stdin, hence fd 3. Ended that
-/// way (the watcher exited 0), it removes the master's log ($1) and, if it is the last, the
-/// directory ($2): a pexec killed by SIGKILL leaves nothing behind either. A master that failed
+/// way (the watcher exited 0), it removes the master's log ($1), the job slots' ssh logs (a
+/// pexec killed by SIGKILL could not) and, if it is the last, the directory ($2): such a pexec
+/// leaves nothing behind either. A master that failed
 /// by itself keeps its log, for pexec to read the reason. The guard's own messages (dash's
 /// "Terminated" for the watcher) go nowhere: the master logs to its -E file.
 constexpr const char* kGuard =
@@ -45,7 +46,7 @@ constexpr const char* kGuard =
     "w=$!\n"
     "wait \"$m\"; rc=$?\n"
     "kill \"$w\" 2>/dev/null\n"
-    "if wait \"$w\"; then rm -f \"$log\"; rmdir \"$dir\" 2>/dev/null; fi\n"
+    "if wait \"$w\"; then rm -f \"$log\" \"$dir\"/slot-*.log; rmdir \"$dir\" 2>/dev/null; fi\n"
     "exit \"$rc\"\n";
 
 /// How a host's CPU count is asked: nproc where there is one, else getconf, else 1.

@@ -213,9 +213,13 @@ TEST_CASE("a remote job stopped at its timeout leaves nothing running on its hos
   CHECK(left_after("sleep 32", 1.5) == 0);
 }
 
-TEST_CASE("SIGINT, SIGTERM or SIGKILL to pexec leaves no remote job and no ssh behind") {
+TEST_CASE("SIGINT, SIGTERM or SIGKILL to pexec leaves no remote job, no ssh and no file behind") {
   SshHosts hosts;
   if (!hosts.running) return;
+  // pexec's private folder for ssh (sockets, logs) goes under this TMPDIR: it must end empty.
+  std::string tmp = hosts.dir + "/tmp";
+  shell_output("mkdir -p " + tmp);
+  ::setenv("TMPDIR", tmp.c_str(), 1);
   for (int signal : {SIGINT, SIGTERM, SIGKILL}) {
     CAPTURE(signal);
     PexecProcess pexec(
@@ -229,7 +233,12 @@ TEST_CASE("SIGINT, SIGTERM or SIGKILL to pexec leaves no remote job and no ssh b
     CHECK(left_after("sleep 33", 5) == 0);
     // ("[s]sh": the shell running pgrep has the pattern in its own command line.)
     CHECK(shell_output("pgrep -f '[s]sh -F " + hosts.dir + "' || true").first == "");
+    auto end_of_files = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!shell_output("ls -A " + tmp).first.empty() && std::chrono::steady_clock::now() < end_of_files)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(shell_output("ls -A " + tmp).first == "");
   }
+  ::unsetenv("TMPDIR");
 }
 
 TEST_CASE("a host that cannot be reached is dropped with one warning, and with none reachable pexec exits 255") {
