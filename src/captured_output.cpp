@@ -4,21 +4,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 
 #include "pexec/detail/write_all.hpp"
+#include "temp_dir.hpp"
 
 namespace pexec::cli {
 
 namespace {
 
 bool named_spill_files = false;
-
-std::string temp_dir() {
-  const char* dir = std::getenv("TMPDIR");
-  return dir && *dir ? dir : "/tmp";
-}
 
 }  // namespace
 

@@ -104,12 +104,11 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSlot, host, control_path)
 /// of few jobs uses every host; each host has no more slots than its N/ (or -j, or CPU count).
 struct RemoteSettings {
   std::vector<RemoteHost> hosts;
-  std::vector<RemoteSlot> slots;       // slots[k - 1] is job slot k; empty: every job runs here
-  std::string log_dir;                 // each slot's ssh -E log is there: transport errors, not the job's
-  std::vector<std::string> exports;    // --env: NAME=value, exported in each remote job
-  std::vector<std::string> basefiles;  // --basefile: sent to each host before its first job
-  bool cleanup = false;                // --cleanup: what was sent and returned is removed from the host
-  std::string run_id;                  // this run's name (host-pid): names the --workdir ... folders
+  std::vector<RemoteSlot> slots;     // slots[k - 1] is job slot k; empty: every job runs here
+  std::string log_dir;               // each slot's ssh -E log is there: transport errors, not the job's
+  std::vector<std::string> exports;  // --env: NAME=value, exported in each remote job
+  bool cleanup = false;              // --cleanup: what was sent and returned is removed from the host
+  std::string run_id;                // this run's name (host-pid): names the --workdir ... folders
   /// The host job slot `slot` runs on; nullptr when it runs on this machine.
   const RemoteHost* host_of(int slot) const {
     if (slot < 1 || static_cast<std::size_t>(slot) > slots.size()) return nullptr;
@@ -117,7 +116,7 @@ struct RemoteSettings {
     return host.host.empty() ? nullptr : &host;
   }
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports, basefiles, cleanup, run_id)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(RemoteSettings, hosts, slots, log_dir, exports, cleanup, run_id)
 
 /// --slurm: jobs run as steps of the Slurm allocation pexec runs in.
 struct SlurmSettings {

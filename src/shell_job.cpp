@@ -11,7 +11,6 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -26,6 +25,7 @@
 #include "slurm_step.hpp"
 #include "ssh_connections.hpp"
 #include "stop_signal.hpp"
+#include "temp_dir.hpp"
 
 namespace pexec::cli {
 
@@ -124,24 +124,12 @@ int start(const std::string& command, const std::vector<std::string>* remote_arg
   return 0;
 }
 
-/// Whether `ssh -O check` (`argv`) finds the master alive; true when there is no master to ask.
+/// Whether `ssh -O check` (`argv`) finds the master alive; true when there is no master to ask,
+/// or when ssh could not be started to ask it.
 bool master_alive(const std::vector<std::string>& argv) {
   if (argv.empty()) return true;
-  detail::SpawnRequest request;
-  request.argv = argv;
-  request.search_path = true;
-  int null = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
-  if (null < 0) return true;
-  request.dup2s = {{null, STDOUT_FILENO}, {null, STDERR_FILENO}};
-  request.close_other_fds = true;
-  pid_t pid;
-  int error = detail::spawn_process(request, pid);
-  ::close(null);
-  if (error != 0) return true;
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  ToolResult check = run_tools({argv}).front();
+  return check.ok() || check.status == -1;
 }
 
 /// --workdir for a job that runs here: made if missing; "..." a new folder, removed after the job.
@@ -155,8 +143,7 @@ struct LocalWorkdir {
   /// An empty string, or why the folder cannot be had.
   std::string make(const std::string& workdir) {
     if (workdir == "...") {
-      const char* tmp = std::getenv("TMPDIR");
-      std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pexec-wd-XXXXXX";
+      std::string pattern = temp_dir() + "/pexec-wd-XXXXXX";
       if (!::mkdtemp(pattern.data())) return pattern + ": " + std::strerror(errno);
       path = pattern;
       temporary = true;

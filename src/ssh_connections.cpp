@@ -19,6 +19,7 @@
 #include "remote_command.hpp"
 #include "remote_files.hpp"
 #include "stop_signal.hpp"
+#include "temp_dir.hpp"
 
 namespace pexec::cli {
 
@@ -87,9 +88,8 @@ std::string last_log_line(const std::string& path) {
 }
 
 SshConnections::SshConnections(SshSettings settings) : settings_(std::move(settings)) {
-  const char* tmp = std::getenv("TMPDIR");
   // Short: a control socket's path must fit in 108 bytes.
-  std::string pattern = std::string(tmp && *tmp ? tmp : "/tmp") + "/pexec-ssh-XXXXXX";
+  std::string pattern = temp_dir() + "/pexec-ssh-XXXXXX";
   if (!::mkdtemp(pattern.data())) {
     throw std::runtime_error("cannot make a directory for ssh's control sockets in " + pattern + ": " +
                              std::strerror(errno));
@@ -379,7 +379,6 @@ RemoteSettings SshConnections::open(const std::vector<SshLogin>& logins, int loc
   RemoteSettings remote;
   remote.log_dir = dir_;
   remote.exports = settings_.exports;
-  remote.basefiles = settings_.basefiles;
   remote.cleanup = settings_.cleanup;
   char hostname[256] = "host";
   ::gethostname(hostname, sizeof hostname - 1);
