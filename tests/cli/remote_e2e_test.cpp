@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon_fixture.hpp"
 #include "pexec_process.hpp"
 #include "shell_output.hpp"
 
@@ -27,21 +28,8 @@ namespace {
 const std::string kFixture = PEXEC_FIXTURES "/ssh_hosts.sh";
 
 /// Two sshds (h1, h2) and an ssh_config naming them; stopped by PID at the end.
-struct SshHosts {
-  std::string dir;
-  bool running = false;
-  explicit SshHosts(const std::string& sshd_extra = "") {
-    char pattern[] = "/tmp/pexec-sshtest-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    auto [out, status] = shell_output("SSHD_EXTRA='" + sshd_extra + "' " + kFixture + " start " + dir + " 2>&1");
-    running = status == 0;
-    if (status == 77) MESSAGE(out);  // "skipped: ..." where it cannot run
-    if (status != 0 && status != 77) FAIL_CHECK("the ssh fixture did not start: " << out);
-  }
-  ~SshHosts() {
-    shell_output(kFixture + " stop " + dir);
-    shell_output("rm -rf " + dir);
-  }
+struct SshHosts : DaemonFixture {
+  explicit SshHosts(const std::string& sshd_extra = "") : DaemonFixture(kFixture, "SSHD_EXTRA='" + sshd_extra + "'") {}
   /// pexec's arguments to reach the hosts, then `args`.
   std::vector<std::string> args(std::vector<std::string> args) const {
     args.insert(args.begin(), {"--ssh", "ssh -F " + dir + "/ssh_config"});
@@ -50,12 +38,7 @@ struct SshHosts {
   void kill_host(const std::string& host) const { shell_output(kFixture + " kill-host " + dir + " " + host); }
   /// Adds host hn: its own network namespace, address, hostname and a private home. False (and
   /// a "skipped" message) where namespaces cannot be made.
-  bool start_netns_host() const {
-    auto [out, status] = shell_output(kFixture + " start-netns " + dir + " 2>&1");
-    if (status == 77) MESSAGE(out);
-    if (status != 0 && status != 77) FAIL_CHECK("the network namespace host did not start: " << out);
-    return status == 0;
-  }
+  bool start_netns_host() const { return run("start-netns"); }
   /// hn's link down (a network partition) or up.
   void set_link(const std::string& state) const { shell_output(kFixture + " link " + dir + " " + state); }
   /// What `command` prints on `host`, run by plain ssh.

@@ -17,6 +17,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon_fixture.hpp"
 #include "pexec_process.hpp"
 #include "shell_output.hpp"
 
@@ -24,21 +25,8 @@ namespace {
 
 const std::string kFixture = PEXEC_FIXTURES "/slurm_cluster.sh";
 
-struct SlurmCluster {
-  std::string dir;
-  bool running = false;
-  SlurmCluster() {
-    char pattern[] = "/tmp/pexec-slurmtest-XXXXXX";
-    dir = ::mkdtemp(pattern);
-    auto [out, status] = shell_output(kFixture + " start " + dir + " 2>&1");
-    running = status == 0;
-    if (status == 77) MESSAGE(out);  // "skipped: ..." where it cannot run
-    if (status != 0 && status != 77) FAIL_CHECK("the Slurm fixture did not start: " << out);
-  }
-  ~SlurmCluster() {
-    shell_output(kFixture + " stop " + dir);
-    shell_output("rm -rf " + dir);
-  }
+struct SlurmCluster : DaemonFixture {
+  SlurmCluster() : DaemonFixture(kFixture) {}
   /// `line` (a shell line) run by `salloc -n TASKS` in the cluster; what it prints on stdout.
   std::pair<std::string, int> in_allocation(int tasks, const std::string& line) const {
     write("line.sh", line);
