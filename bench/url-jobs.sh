@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # URL-job benchmark: pexec (thread and process mode) side by side with wget2, curl --parallel
-# and xargs -P N -n 50 curl, fetching 5000 URLs of a 1 KB file from a private nginx on
-# 127.0.0.1:18931, at N = 8 and 32, in one run. Prints wall times, requests/s and ratios to wget2.
+# and xargs -P N -n 50 curl, fetching 5000 URLs of a 1 KB file from a private nginx, over http
+# (127.0.0.1:18931) and over https with HTTP/2 (127.0.0.1:18932, with a certificate from a CA
+# the script makes, given to every tool), at N = 8 and 32, in one run. Prints wall times,
+# requests/s and ratios to wget2.
 #   bash bench/url-jobs.sh [path/to/pexec]          (needs bench/install-bench-deps)
-# COUNT=N and ROUNDS=N change the 5000 URLs and 7 rounds (for a quick look).
+# COUNT=N and ROUNDS=N change the 5000 URLs and 7 rounds (for a quick look); PROTOCOLS=http or
+# PROTOCOLS=https runs one of the two.
 # BASELINE=path/to/an/older/pexec adds its rows (pexec-before), to compare in the same run.
 # Every run is checked: nginx logs each request's status, and a run that did not get a 200 for
 # each of the URLs (or whose tool failed) is reported as FAILED, never timed.
@@ -16,24 +19,31 @@ chmod 755 "$work"
 mkdir -p "$work/www" "$work/tmp"
 head -c 1024 /dev/zero | tr '\0' x > "$work/www/f1k"
 chmod -R a+rX "$work/www"
+bash "$here/../tests/fixtures/test_ca.sh" "$work/tls"
+ca=$work/tls/ca.pem
 nginx -p "$work" -c "$here/nginx.conf"
 trap 'nginx -p "$work" -c "$here/nginx.conf" -s stop; rm -rf "$work"' EXIT
-ready=no
-for _ in $(seq 50); do
-  if [ "$(curl -so /dev/null -w '%{http_code}' http://127.0.0.1:18931/f1k)" = 200 ]; then ready=yes; break; fi
-  sleep 0.1
+for url in http://127.0.0.1:18931/f1k https://127.0.0.1:18932/f1k; do
+  ready=no
+  for _ in $(seq 50); do
+    if [ "$(curl --cacert "$ca" -so /dev/null -w '%{http_code}' $url)" = 200 ]; then ready=yes; break; fi
+    sleep 0.1
+  done
+  if [ $ready = no ]; then
+    echo "url-jobs.sh: nginx does not serve $url with status 200:" >&2
+    curl --cacert "$ca" -sS -o /dev/null -w '%{http_code}\n' $url >&2 || true
+    cat "$work/nginx-error.log" >&2 || true
+    exit 1
+  fi
 done
-if [ $ready = no ]; then
-  echo "url-jobs.sh: nginx does not serve http://127.0.0.1:18931/f1k with status 200:" >&2
-  curl -sS -o /dev/null -w '%{http_code}\n' http://127.0.0.1:18931/f1k >&2 || true
-  cat "$work/nginx-error.log" >&2 || true
-  exit 1
-fi
 : > "$work/access.log"
 
 count=${COUNT:-5000}
-for i in $(seq $count); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls"
-{ echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls"; } > "$work/curl.config"
+for proto in http https; do
+  port=$([ $proto = http ] && echo 18931 || echo 18932)
+  for i in $(seq $count); do echo "$proto://127.0.0.1:$port/f1k?i=$i"; done > "$work/urls-$proto"
+  { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls-$proto"; } > "$work/curl-$proto.config"
+done
 
 source "$here/timing.sh"
 
@@ -54,36 +64,39 @@ checked() {
 }
 
 rounds=${ROUNDS:-7}
-for n in 8 32; do
-  echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1, N = $n (median of $rounds rounds)"
-  # Round-robin: each round runs every tool once, so a noisy moment of the machine hits all
-  # tools alike instead of all the runs of one.
-  for _ in $(seq $rounds); do
-    checked wget2         wget2 -q --robots=off --max-threads=$n -O /dev/null -i "$work/urls"
-    checked pexec         sh -c "'$pexec' -j $n < '$work/urls'"
-    checked pexec-proc    sh -c "'$pexec' -m process -j $n < '$work/urls'"
-    if [ -n "${BASELINE:-}" ]; then
-      checked pexec-before      sh -c "'$BASELINE' -j $n < '$work/urls'"
-      checked pexec-proc-before sh -c "'$BASELINE' -m process -j $n < '$work/urls'"
-    fi
-    checked curl-parallel curl --fail --parallel --parallel-max $n -K "$work/curl.config"
-    checked xargs-curl    sh -c "xargs -P $n -n 50 curl -fs < '$work/urls'"
+for proto in ${PROTOCOLS:-http https}; do
+  urls=$work/urls-$proto
+  for n in 8 32; do
+    echo "== $count GETs of a 1 KB file from nginx on 127.0.0.1 over $proto, N = $n (median of $rounds rounds)"
+    # Round-robin: each round runs every tool once, so a noisy moment of the machine hits all
+    # tools alike instead of all the runs of one.
+    for _ in $(seq $rounds); do
+      checked wget2         wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n -O /dev/null -i "$urls"
+      checked pexec         sh -c "'$pexec' --cacert '$ca' -j $n < '$urls'"
+      checked pexec-proc    sh -c "'$pexec' --cacert '$ca' -m process -j $n < '$urls'"
+      if [ -n "${BASELINE:-}" ]; then
+        checked pexec-before      sh -c "'$BASELINE' --cacert '$ca' -j $n < '$urls'"
+        checked pexec-proc-before sh -c "'$BASELINE' --cacert '$ca' -m process -j $n < '$urls'"
+      fi
+      checked curl-parallel curl --fail --cacert "$ca" --parallel --parallel-max $n -K "$work/curl-$proto.config"
+      checked xargs-curl    sh -c "xargs -P $n -n 50 curl --cacert '$ca' -fs < '$urls'"
+    done
+    labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
+    [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
+    for label in $labels; do
+      if [ -s "$work/failed-$label" ]; then  # one failed run fails the tool: its figure would lie
+        echo "FAILED $label: $(head -n1 "$work/failed-$label")"
+        rm -f "$work/failed-$label" "$work/times-$label"
+      else
+        median "$label"
+      fi
+    done | awk -v count=$count '
+      $1 == "FAILED" { failed[NR] = $0; next }
+      { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
+      END { printf "%-18s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
+            for (i=1;i<=NR;i++) {
+              if (i in failed) { print failed[i]; continue }
+              printf "%-18s %8.4f %10.0f %10s %9d\n", label[i], secs[i], count/secs[i],
+                     base ? sprintf("%.2f", base/secs[i]) : "-", rss[i] } }'
   done
-  labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
-  [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
-  for label in $labels; do
-    if [ -s "$work/failed-$label" ]; then  # one failed run fails the tool: its figure would lie
-      echo "FAILED $label: $(head -n1 "$work/failed-$label")"
-      rm -f "$work/failed-$label" "$work/times-$label"
-    else
-      median "$label"
-    fi
-  done | awk -v count=$count '
-    $1 == "FAILED" { failed[NR] = $0; next }
-    { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
-    END { printf "%-18s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
-          for (i=1;i<=NR;i++) {
-            if (i in failed) { print failed[i]; continue }
-            printf "%-18s %8.4f %10.0f %10s %9d\n", label[i], secs[i], count/secs[i],
-                   base ? sprintf("%.2f", base/secs[i]) : "-", rss[i] } }'
 done

@@ -16,7 +16,7 @@ const CurlLibrary* curl_library(std::string& error) {
       load_error = std::string("cannot load libcurl: ") + ::dlerror();
       return;
     }
-    // The first function libcurl.so.4 lacks, if any (a libcurl older than 7.68: no multi_poll).
+    // The first function libcurl.so.4 lacks, if any (a libcurl older than 7.80: no url_strerror).
     const char* missing = nullptr;
 #define PEXEC_CURL_BIND(name)                                                         \
   curl.name = reinterpret_cast<decltype(curl.name)>(::dlsym(library, "curl_" #name)); \
@@ -24,7 +24,7 @@ const CurlLibrary* curl_library(std::string& error) {
     PEXEC_CURL_FUNCTIONS(PEXEC_CURL_BIND)
 #undef PEXEC_CURL_BIND
     if (missing) {
-      load_error = std::string("libcurl.so.4 lacks ") + missing + " (pexec needs libcurl 7.68 or later)";
+      load_error = std::string("libcurl.so.4 lacks ") + missing + " (pexec needs libcurl 7.80 or later)";
       return;
     }
     if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) load_error = "curl_global_init failed";

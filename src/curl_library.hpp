@@ -14,12 +14,29 @@ namespace pexec::cli {
 
 /// Every libcurl function pexec calls, named once: the struct's members and the dlsym() calls
 /// that fill them are both made from this list, with each function's type taken from curl.h.
-#define PEXEC_CURL_FUNCTIONS(X)                                                                                   \
-  X(global_init)                                                                                                  \
-  X(easy_init)                                                                                                    \
-  X(easy_cleanup) X(easy_reset) X(easy_setopt) X(easy_getinfo) X(easy_strerror) X(slist_append) X(slist_free_all) \
-      X(multi_init) X(multi_cleanup) X(multi_add_handle) X(multi_remove_handle) X(multi_perform) X(multi_poll)    \
-          X(multi_wakeup) X(multi_info_read)
+#define PEXEC_CURL_FUNCTIONS(X)                                                                                  \
+  X(global_init)                                                                                                 \
+  X(easy_init)                                                                                                   \
+  X(easy_cleanup)                                                                                                \
+  X(easy_reset)                                                                                                  \
+  X(easy_setopt)                                                                                                 \
+  X(easy_getinfo)                                                                                                \
+  X(easy_strerror)                                                                                               \
+  X(slist_append)                                                                                                \
+  X(slist_free_all)                                                                                              \
+  X(multi_init)                                                                                                  \
+  X(multi_cleanup)                                                                                               \
+  X(multi_setopt)                                                                                                \
+  X(multi_add_handle)                                                                                            \
+  X(multi_remove_handle)                                                                                         \
+  X(multi_perform)                                                                                               \
+  X(multi_poll)                                                                                                  \
+  X(multi_wakeup)                                                                                                \
+  X(multi_info_read)                                                                                             \
+  X(url)                                                                                                         \
+  X(url_set)                                                                                                     \
+  X(url_cleanup)                                                                                                 \
+  X(url_strerror)
 
 struct CurlLibrary {
 #define PEXEC_CURL_MEMBER(name) decltype(&::curl_##name) name;

@@ -67,6 +67,11 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
       tag_template_(make_text_template(options, options.tagstring)),
       transfer_templates_(make_text_templates(options, options.transfer_files)),
       return_templates_(make_text_templates(options, options.return_files)),
+      data_template_(make_text_template(options, options.url.data.value_or(""))),
+      data_file_template_(make_text_template(options, options.url.data_file)),
+      output_template_(make_text_template(options, options.url.output)),
+      header_templates_(
+          make_text_templates(options, options.url.per_job_headers ? options.url.headers : std::vector<std::string>{})),
       workers_(static_cast<std::size_t>(std::max(1, executor.workers()))),
       slots_(std::min(workers_, static_cast<std::size_t>(options.jobs.current(executor.workers())))),
       // -k holds finished results until the earlier ones are reported: this bounds how many.
@@ -189,6 +194,15 @@ JobSpec Engine::make_job(const JobArgs& args, std::uint64_t seq, int attempt, co
   if (std::optional<std::string> url = options_.url_in(spec.input)) {
     spec.kind = JobKind::url;
     spec.input = std::move(*url);
+    // Replacement strings stand for the URL ({} {/} ...), {#} and {%}, as in --tagstring.
+    const std::vector<std::string> url_args{spec.input};
+    auto expand = [&](const CommandTemplate& text) {
+      return text.empty() ? std::string() : text.expand(url_args, spec.seq, slot);
+    };
+    spec.url.data = expand(data_template_);
+    spec.url.data_file = expand(data_file_template_);
+    spec.url.output = expand(output_template_);
+    for (const CommandTemplate& header : header_templates_) spec.url.headers.push_back(expand(header));
   } else {
     spec.command = command_template_.expand(args, spec.seq, slot, reader.column_names());
   }
@@ -362,6 +376,7 @@ std::optional<Clock::time_point> Engine::next_timer() const {
     }
   }
   if (show_progress_) next = next ? std::min(*next, next_draw_) : next_draw_;
+  if (std::optional<Clock::time_point> flush = executor_.next_flush()) sooner(*flush);
   for (const auto& [seq, job] : in_flight_) {
     if (!job.overdue && job.overdue_at != Clock::time_point::max())
       next = next ? std::min(*next, job.overdue_at) : job.overdue_at;

@@ -160,10 +160,12 @@ class Engine {
   const std::vector<Record> records_;
   const JobLogHistory* const history_;
   const CommandTemplate command_template_;
-  const CommandTemplate tag_template_;                                        // --tagstring
-  const std::vector<CommandTemplate> transfer_templates_, return_templates_;  // -S: --transferfile, --return
-  const std::size_t workers_;                                                 // the most jobs the executor runs at once
-  std::size_t slots_;  // how many may run now (-j FILE changes it)
+  const CommandTemplate tag_template_;                                          // --tagstring
+  const std::vector<CommandTemplate> transfer_templates_, return_templates_;    // -S: --transferfile, --return
+  const CommandTemplate data_template_, data_file_template_, output_template_;  // --data/--json, --data-file, -O
+  const std::vector<CommandTemplate> header_templates_;                         // -H, when one is per job
+  const std::size_t workers_;  // the most jobs the executor runs at once
+  std::size_t slots_;          // how many may run now (-j FILE changes it)
   const std::size_t keep_order_window_;
   HostSlots free_slots_;
   std::vector<std::string> host_names_;  // -S: each host's login; empty: no hosts

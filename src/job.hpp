@@ -55,15 +55,45 @@ NLOHMANN_JSON_SERIALIZE_ENUM(JobKind, {{JobKind::shell, "shell"}, {JobKind::url,
 
 /// How URL jobs fetch (the URL options of the command line).
 struct UrlOptions {
-  std::string method = "GET";             // --method GET|HEAD
-  std::vector<std::string> headers;       // -H/--header "Name: value"
+  std::string method = "GET";             // --method: any; POST when a body is given without it
+  std::vector<std::string> headers;       // -H/--header "Name: value" (replacement strings: per job)
   long max_redirects = 10;                // --max-redirects
   std::optional<double> connect_timeout;  // --connect-timeout
-  std::string output_dir;                 // --output-dir; empty: bodies are counted, not kept
+  std::string output_dir;                 // --output-dir; empty: bodies are counted, not kept (unless -O)
   std::optional<std::int64_t> max_bytes;  // --max-bytes
+  std::string output;                     // -O/--output TEMPLATE: the file under --output-dir (or .)
+  bool create_dirs = false;               // --create-dirs: make --output-dir and -O's folders
+  bool skip_existing = false;             // --skip-existing: no fetch when the output file exists
+  bool stdout_body = false;               // --stdout-body: the body is the job's output
+  std::optional<std::string> data;        // --data/--json TEMPLATE: the request body
+  std::string data_file;                  // --data-file TEMPLATE: the file whose bytes are the body
+  bool json = false;                      // --json: JSON content type and accept
+  std::string user;                       // --user NAME:PASSWORD (basic authentication)
+  std::string user_agent;                 // --user-agent; empty: pexec/VERSION
+  bool insecure = false;                  // --insecure: no certificate or host name check
+  std::string cacert;                     // --cacert FILE: the CAs to trust instead of the system's
+  std::string cert, key;                  // --cert, --key: a client certificate (PEM)
+  bool http1_1 = false;                   // --http1.1: no HTTP/2, so no multiplexing
+  std::optional<int> max_per_host;        // --max-per-host N: transfers at once to one host
+  std::optional<double> rate;             // --rate: job starts per second (jobs leave UrlJobs no faster)
+  bool per_job_headers = false;           // some -H holds a replacement string: JobSpec.url.headers
   friend bool operator==(const UrlOptions&, const UrlOptions&) = default;
 };
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes,
+                                   output, create_dirs, skip_existing, stdout_body, data, data_file, json, user,
+                                   user_agent, insecure, cacert, cert, key, http1_1, max_per_host, rate,
+                                   per_job_headers)
+
+/// What a URL job's request takes from the job itself: --data, --data-file, -H and -O with
+/// their replacement strings expanded by the engine.
+struct UrlJobParts {
+  std::string data;                  // --data/--json's text for this job
+  std::string data_file;             // --data-file's name for this job (read when the job starts)
+  std::vector<std::string> headers;  // -H, when UrlOptions.per_job_headers
+  std::string output;                // -O's name for this job
+  friend bool operator==(const UrlJobParts&, const UrlJobParts&) = default;
+};
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlJobParts, data, data_file, headers, output)
 
 /// How jobs' output reaches pexec's stdout and stderr.
 enum class OutputMode {
@@ -152,9 +182,10 @@ struct JobSpec {
   std::string tag;                    // --tagstring made for this job; empty: the input is the tag
   std::vector<std::string> transfer;  // -S: --transferfile files sent to the job's host before it runs
   std::vector<std::string> returns;   // -S: --return files brought back after it ran
+  UrlJobParts url;                    // a URL job's request parts made from its arguments
 };
 // The wire format to process-mode workers (not pexec's JSON lines output).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind, attempt, tag, transfer, returns)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobSpec, seq, slot, input, command, kind, attempt, tag, transfer, returns, url)
 
 /// The outcome of one job, as every reporter needs it.
 struct JobResult {
@@ -176,6 +207,8 @@ struct JobResult {
   std::int64_t bytes = 0;          // body bytes received
   std::string content_type;
   std::string effective_url;  // after redirects
+  std::string http_version;   // of the final response: "1.0", "1.1", "2", "3"
+  bool skipped = false;       // --skip-existing: the output file was there, nothing fetched
   int attempts = 1;           // runs of this job so far, this one included (--retries)
   std::string tag;            // --tagstring's text for this job, or empty
   // Whether another attempt could succeed (--retries): any failure of a shell job; for a URL
@@ -194,8 +227,8 @@ struct JobResult {
 // The wire format back from process-mode workers; JsonLinesReporter writes pexec's own output.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(JobResult, seq, input, command, kind, status, exit_code, signal, start_ms,
                                    duration_s, out, err, worker, error, http_status, bytes, content_type, effective_url,
-                                   attempts, tag, retryable, retry_after, live_write_errno, host, step,
-                                   transport_failure)
+                                   http_version, skipped, attempts, tag, retryable, retry_after, live_write_errno, host,
+                                   step, transport_failure)
 
 /// The result of a job starting now, in `worker`: seq, input, kind, worker and start filled in.
 JobResult started_result(const JobSpec& spec, const std::string& worker);

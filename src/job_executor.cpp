@@ -76,6 +76,7 @@ class ThreadJobExecutor final : public JobExecutor {
     return pool_.submit([this, spec] { return run_shell_job_here(spec, settings_); });
   }
   void flush() override { url_jobs_.flush(); }
+  std::optional<std::chrono::steady_clock::time_point> next_flush() override { return url_jobs_.next_flush(); }
   void stop(StopLevel level) override {
     pool_.shutdown(false, true);
     if (level >= StopLevel::terminating) running_jobs_stop().terminate.raise();
@@ -114,6 +115,7 @@ class ProcessJobExecutor final : public JobExecutor {
       return pool_->submit(run_job_in_worker, spec);
     }
   }
+  std::optional<std::chrono::steady_clock::time_point> next_flush() override { return url_jobs_.next_flush(); }
   void flush() override {
     url_jobs_.flush();
     // The jobs of a worker that died are pexec's children now: stop them soon, not only at

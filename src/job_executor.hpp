@@ -3,7 +3,9 @@
 /// library's ThreadPoolExecutor (--mode thread) or ProcessPoolExecutor (--mode process), URL jobs
 /// to UrlJobs' fetchers (threads or worker processes, as --mode says).
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "job.hpp"
 #include "options.hpp"
@@ -21,6 +23,9 @@ class JobExecutor {
   virtual Future<JobResult> submit(const JobSpec& spec) = 0;
   /// Sends the jobs submitted since the last flush() on their way.
   virtual void flush() = 0;
+  /// When a job that flush() held back (a URL job waiting for its host's Retry-After, or for
+  /// --rate) may leave: the Engine calls flush() again by then.
+  virtual std::optional<std::chrono::steady_clock::time_point> next_flush() { return std::nullopt; }
   /// Raises the stop level (see StopLevel): draining cancels whatever has not started,
   /// terminating also stops the running jobs (SIGTERM, then SIGKILL after --grace; they report
   /// as "killed"), killing sends SIGKILL at once (and kills process workers).

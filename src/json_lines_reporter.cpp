@@ -1,5 +1,7 @@
 #include "json_lines_reporter.hpp"
 
+#include <algorithm>
+
 namespace pexec::cli {
 
 nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
@@ -11,6 +13,7 @@ nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
     object.update(Json{{"url", r.input},
                        {"status", r.status},
                        {"http_status", value_or_null(r.http_status)},
+                       {"http_version", text_or_null(r.http_version)},
                        {"bytes", r.bytes},
                        {"content_type", text_or_null(r.content_type)},
                        {"effective_url", text_or_null(r.effective_url)}});
@@ -25,6 +28,7 @@ nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
                      {"attempts", r.attempts},
                      {"worker", text_or_null(r.worker)},
                      {"error", text_or_null(r.error)}});
+  if (r.skipped) object["skipped"] = true;  // --skip-existing
   if (!r.tag.empty()) object["tag"] = r.tag;
   if (!r.host.empty()) object["host"] = r.host;  // -S: the login the job ran on (":" here); --slurm: the node
   if (!r.step.empty()) object["step"] = r.step;  // --slurm: JOBID.STEPID
@@ -34,23 +38,84 @@ nlohmann::ordered_json JsonLinesReporter::to_object(const JobResult& r) {
 void JsonLinesReporter::report(const JobResult& result) {
   // Dumped to a string first: dump() with `replace` never throws on invalid UTF-8 (deps.md §4).
   std::string line = to_object(result).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-  if (result.kind == "url") {
+  if (result.kind == "url" && !url_bodies_) {
     put(fd(), line + "\n");
     return;
   }
-  // A shell job's outputs come last, streamed from where they are kept (memory or a spill
-  // file) and escaped piece by piece: a job that printed gigabytes is never in memory whole.
   line.pop_back();  // the closing brace
-  for (auto [key, output] : {std::pair{",\"stdout\":\"", &result.out}, std::pair{"\",\"stderr\":\"", &result.err}}) {
+  put_outputs(result, line);
+  line += "\"}\n";
+  put(fd(), line);
+}
+
+void JsonLinesReporter::put_outputs(const JobResult& result, std::string& line) {
+  // The outputs come last, streamed from where they are kept (memory or a spill file) and
+  // escaped piece by piece: a job that printed gigabytes is never in memory whole.
+  auto put_string = [&](const char* key, const CapturedOutput& output) {
     line += key;
     put(fd(), line);
     line.clear();
     JsonStringEscaper escaper;
-    put_output(fd(), *output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
+    put_output(fd(), output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
     escaper.finish(line);
+  };
+  if (result.kind != "url") {
+    put_string(",\"stdout\":\"", result.out);
+    put_string("\",\"stderr\":\"", result.err);
+  } else if (declares_utf8_text(result.content_type)) {
+    put_string(",\"body_encoding\":\"utf-8\",\"body\":\"", result.out);
+  } else {
+    line += ",\"body_encoding\":\"base64\",\"body\":\"";
+    put(fd(), line);
+    line.clear();
+    Base64Encoder encoder;
+    put_output(fd(), result.out, [&](std::string_view piece, std::string& out) { encoder.feed(piece, out); });
+    encoder.finish(line);
   }
-  line += "\"}\n";
-  put(fd(), line);
+}
+
+bool declares_utf8_text(std::string_view content_type) {
+  std::string type(content_type);
+  std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return std::tolower(c); });
+  type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
+  if (std::size_t charset = type.find("charset="); charset != std::string::npos) {
+    std::string name = type.substr(charset + 8, type.find(';', charset) - charset - 8);
+    std::erase(name, '"');
+    return name == "utf-8" || name == "utf8" || name == "us-ascii";
+  }
+  std::string media = type.substr(0, type.find(';'));
+  return media.starts_with("text/") || media == "application/json" || media.ends_with("+json") ||
+         media == "application/xml" || media.ends_with("+xml") || media == "application/javascript" ||
+         media == "application/x-www-form-urlencoded";
+}
+
+namespace {
+constexpr char kBase64Digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void encode_group(const unsigned char* in, std::size_t size, std::string& out) {
+  unsigned bits = (unsigned{in[0]} << 16) | (size > 1 ? unsigned{in[1]} << 8 : 0) | (size > 2 ? in[2] : 0);
+  out += kBase64Digits[(bits >> 18) & 63];
+  out += kBase64Digits[(bits >> 12) & 63];
+  out += size > 1 ? kBase64Digits[(bits >> 6) & 63] : '=';
+  out += size > 2 ? kBase64Digits[bits & 63] : '=';
+}
+}  // namespace
+
+void Base64Encoder::feed(std::string_view data, std::string& out) {
+  auto bytes = reinterpret_cast<const unsigned char*>(data.data());
+  std::size_t i = 0;
+  while (pending_size_ > 0 && pending_size_ < 3 && i < data.size()) pending_[pending_size_++] = bytes[i++];
+  if (pending_size_ == 3) {
+    encode_group(pending_, 3, out);
+    pending_size_ = 0;
+  }
+  for (; i + 3 <= data.size(); i += 3) encode_group(bytes + i, 3, out);
+  while (i < data.size()) pending_[pending_size_++] = bytes[i++];
+}
+
+void Base64Encoder::finish(std::string& out) {
+  if (pending_size_ > 0) encode_group(pending_, pending_size_, out);
+  pending_size_ = 0;
 }
 
 }  // namespace pexec::cli

@@ -151,7 +151,7 @@ void open_records(const Options& options, RecordFiles& files) {
     int fd = ::open(options.jsonl_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw InputError("--jsonl-file: cannot write " + options.jsonl_file + ": " + std::strerror(errno));
     files.fds.push_back(fd);
-    files.add("--jsonl-file " + options.jsonl_file, std::make_unique<JsonLinesReporter>(fd));
+    files.add("--jsonl-file " + options.jsonl_file, std::make_unique<JsonLinesReporter>(fd, options.url.stdout_body));
   }
   if (!options.junit_file.empty()) {
     files.add("--junit " + options.junit_file, std::make_unique<JunitReporter>(options.junit_file, options.timeout));
@@ -241,10 +241,10 @@ int main(int argc, char** argv) {
     auto executor = make_job_executor(*options, workers, remote);
     std::unique_ptr<Reporter> reporter;
     if (options->format == OutputFormat::jsonl)
-      reporter = std::make_unique<JsonLinesReporter>();
+      reporter = std::make_unique<JsonLinesReporter>(STDOUT_FILENO, options->url.stdout_body);
     else
       reporter = std::make_unique<TextReporter>(options->tag, options->timeout, options->colour_on(STDOUT_FILENO),
-                                                options->colour_on(STDERR_FILENO));
+                                                options->colour_on(STDERR_FILENO), options->url.stdout_body);
     Engine engine(*options, *executor, *reporter, engine_signals, records.records, history ? &*history : nullptr);
     if (options->remote()) engine.use_hosts(remote);
     if (options->progress != ProgressStyle::none && !options->total_jobs) {

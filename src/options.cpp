@@ -6,7 +6,10 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <limits>
 #include <sstream>
 
@@ -158,6 +161,7 @@ struct RawOptions {
   std::vector<std::string> transfer_files, returns, trc;
   bool transfer = false, onall = false, nonall = false, slurm = false;
   bool input_given = false;  // ::: :::: -a: not standard input by default
+  std::optional<std::string> data, json, rate;
 };
 
 bool is_source_separator(const std::string& word) {
@@ -317,6 +321,24 @@ void finish_display_options(Options& options, const RawOptions& raw) {
 }
 
 /// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
+/// --rate's N, N/s, N/m or N/h as starts per second.
+double parse_rate(const std::string& text) {
+  std::size_t slash = text.find('/');
+  std::string unit = slash == std::string::npos ? "s" : text.substr(slash + 1);
+  double per = unit == "s" ? 1 : unit == "m" ? 60 : unit == "h" ? 3600 : 0;
+  double count = 0;
+  std::size_t used = 0;
+  try {
+    count = std::stod(text.substr(0, slash), &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (per == 0 || used == 0 || used != text.substr(0, slash).size() || !(count > 0) || count / per > 1e6) {
+    throw UsageError("--rate: '" + text + "' is not N/s, N/m or N/h with N above 0");
+  }
+  return count / per;
+}
+
 void finish_run_options(Options& options, const RawOptions& raw) {
   std::string mode = raw.mode;
   std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });
@@ -337,6 +359,11 @@ void finish_run_options(Options& options, const RawOptions& raw) {
   }
   options.grace = std::min(options.grace, kNoLimitSeconds);
   options.format = raw.format == "jsonl" ? OutputFormat::jsonl : OutputFormat::text;
+  if (raw.rate) {
+    if (options.delay) throw UsageError("--rate and --delay both space job starts: give one of them");
+    options.url.rate = parse_rate(*raw.rate);
+    options.delay = 1 / *options.url.rate;  // the engine spaces every start; UrlJobs spaces held URL jobs again
+  }
   finish_halt(options, raw);
   if (options.max_tasks_per_child && options.mode != Mode::process) {
     throw UsageError("--max-tasks-per-child needs --mode process");
@@ -448,7 +475,7 @@ void finish_slurm_options(Options& options, const RawOptions& raw) {
 }
 
 /// URL options: well formed, and never given to a run that has no URL job.
-void check_url_options(Options& options, const CLI::App& app) {
+void check_url_options(Options& options, const RawOptions& raw, const CLI::App& app) {
   for (const std::string& header : options.url.headers) {
     if (header.find_first_of("\r\n") != std::string::npos) {
       throw UsageError("--header: a header may not hold a carriage return or a line feed");
@@ -459,8 +486,43 @@ void check_url_options(Options& options, const CLI::App& app) {
                        "' is not 'Name: value' (an HTTP header; GNU parallel's --header is --col-header here)");
     }
   }
-  std::transform(options.url.method.begin(), options.url.method.end(), options.url.method.begin(),
+  UrlOptions& url = options.url;
+  if (url.method.empty() || url.method.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                                         "0123456789!#$%&'*+-.^_`|~") != std::string::npos) {
+    throw UsageError("--method: '" + url.method + "' is not an HTTP method");
+  }
+  std::transform(url.method.begin(), url.method.end(), url.method.begin(),
                  [](unsigned char c) { return std::toupper(c); });
+  if ((raw.data ? 1 : 0) + (raw.json ? 1 : 0) + (url.data_file.empty() ? 0 : 1) > 1) {
+    throw UsageError("--data, --data-file and --json each give the body: give one of them");
+  }
+  url.data = raw.data ? raw.data : raw.json;
+  url.json = raw.json.has_value();
+  if ((url.data || !url.data_file.empty()) && app.count("--method") == 0) url.method = "POST";
+  if (url.method == "HEAD" && (url.data || !url.data_file.empty())) {
+    throw UsageError("--method HEAD sends no body: drop --data, --data-file or --json");
+  }
+  if (!url.user.empty() && url.user.find(':') == std::string::npos) {
+    throw UsageError("--user takes NAME:PASSWORD (pexec never prompts for a password)");
+  }
+  if (!url.key.empty() && url.cert.empty()) throw UsageError("--key needs --cert");
+  for (const std::string* file : {&url.cacert, &url.cert, &url.key}) {
+    if (!file->empty() && ::access(file->c_str(), R_OK) != 0) {
+      throw UsageError("cannot read " + *file + ": " + std::strerror(errno));
+    }
+  }
+  url.per_job_headers = std::any_of(url.headers.begin(), url.headers.end(),
+                                    [](const std::string& header) { return header.find('{') != std::string::npos; });
+  if (url.skip_existing && url.output.empty() && url.output_dir.empty()) {
+    throw UsageError("--skip-existing needs -O or --output-dir: there is no file to find");
+  }
+  if (url.stdout_body && (!url.output.empty() || !url.output_dir.empty())) {
+    throw UsageError("--stdout-body reports the body, -O and --output-dir save it: give one of them");
+  }
+  if (!url.output.empty()) {
+    if (url.output.front() == '/') throw UsageError("-O: '" + url.output + "' is not a path under --output-dir");
+    if (url.output_dir.empty()) url.output_dir = ".";
+  }
   // Why no job of this run can be a URL job, if that is known before reading any input.
   std::string shell_only;
   if (!options.command.empty()) {
@@ -473,17 +535,25 @@ void check_url_options(Options& options, const CLI::App& app) {
                           [](const std::string& item) { return is_url(item); })) {
     shell_only = "no ::: item is a URL";  // a job's line starts with an item of the first source
   }
-  for (const char* name :
-       {"--method", "--header", "--max-redirects", "--connect-timeout", "--output-dir", "--max-bytes"}) {
+  for (const char* name : {"--method",       "--header",    "--max-redirects", "--connect-timeout",
+                           "--output-dir",   "--max-bytes", "--data",          "--data-file",
+                           "--json",         "--user",      "--user-agent",    "--insecure",
+                           "--cacert",       "--cert",      "--key",           "--http1.1",
+                           "--max-per-host", "--output",    "--create-dirs",   "--skip-existing",
+                           "--stdout-body"}) {
     if (options.remote() && std::string(name) == "--connect-timeout") continue;  // ssh's too
     if (!shell_only.empty() && app.count(name) > 0) {
       throw UsageError(std::string(name) + " applies to URL jobs only, and " + shell_only);
     }
   }
   struct stat info;
-  if (!options.url.output_dir.empty() &&
-      (::stat(options.url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
-    throw UsageError("--output-dir: " + options.url.output_dir + " is not a directory");
+  if (url.create_dirs && !url.output_dir.empty()) {
+    std::error_code error;
+    std::filesystem::create_directories(url.output_dir, error);
+    if (error) throw UsageError("--create-dirs: cannot make " + url.output_dir + ": " + error.message());
+  }
+  if (!url.output_dir.empty() && (::stat(url.output_dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode))) {
+    throw UsageError("--output-dir: " + url.output_dir + " is not a directory (--create-dirs makes it)");
   }
 }
 
@@ -561,6 +631,9 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->check(CLI::Range(1, 1000000000))
       ->multi_option_policy(last);
   app.add_flag("-k,--keep-order", options.keep_order, "Report jobs in input order (default: as they finish)");
+  app.add_option("--rate", raw.rate, "Start at most N jobs a second (N/s), a minute (N/m) or an hour (N/h)")
+      ->type_name("N[/s|/m|/h]")
+      ->multi_option_policy(last);
   app.add_option("--delay", options.delay, "Start jobs at least SECONDS apart (default 0)")
       ->type_name("SECONDS")
       ->check(seconds(true))
@@ -647,9 +720,8 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->type_name("auto|shell|url")
       ->transform(CLI::IsMember({"auto", "shell", "url"}, CLI::ignore_case))
       ->multi_option_policy(last);
-  app.add_option("--method", options.url.method, "HTTP method of URL jobs: GET (default) or HEAD")
-      ->type_name("GET|HEAD")
-      ->transform(CLI::IsMember({"GET", "HEAD"}, CLI::ignore_case))
+  app.add_option("--method", options.url.method, "HTTP method of URL jobs (default GET; POST with a body)")
+      ->type_name("METHOD")
       ->multi_option_policy(last);
   app.add_option("-H,--header", options.url.headers, "Add 'Name: value' to every request (repeatable)")
       ->allow_extra_args(false)
@@ -670,6 +742,42 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
       ->type_name("N")
       ->check(CLI::Range(std::int64_t{0}, std::numeric_limits<std::int64_t>::max()))
       ->multi_option_policy(last);
+  app.add_option("--data", raw.data, "Send BODY as the body, POST unless --method ({} strings: per job)")
+      ->type_name("BODY")
+      ->multi_option_policy(last);
+  app.add_option("--data-file", options.url.data_file, "Send the bytes of FILE as the body ({} strings: per job)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_option("--json", raw.json, "Send BODY as a JSON body (content type and accept set), POST")
+      ->type_name("BODY")
+      ->multi_option_policy(last);
+  app.add_option("--user", options.url.user, "Authenticate as LOGIN, that is NAME:PASSWORD (HTTP basic)")
+      ->type_name("LOGIN")
+      ->multi_option_policy(last);
+  app.add_option("--user-agent", options.url.user_agent, "User-Agent of every request (default pexec/VERSION)")
+      ->type_name("AGENT")
+      ->multi_option_policy(last);
+  app.add_flag("--insecure", options.url.insecure, "Do not check TLS certificates or host names");
+  app.add_option("--cacert", options.url.cacert, "Trust the CAs in FILE (PEM) instead of the system's")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_option("--cert", options.url.cert, "Present the client certificate in FILE (PEM)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_option("--key", options.url.key, "The private key of --cert (PEM; default: in --cert's file)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_flag("--http1.1", options.url.http1_1, "Use HTTP/1.1 only (default: HTTP/2 over https, multiplexed)");
+  app.add_option("--max-per-host", options.url.max_per_host, "Run at most N transfers at once to one host")
+      ->type_name("N")
+      ->check(CLI::Range(1, 1000000))
+      ->multi_option_policy(last);
+  app.add_option("-O,--output", options.url.output, "Save each body as FILE under --output-dir ({} strings)")
+      ->type_name("FILE")
+      ->multi_option_policy(last);
+  app.add_flag("--create-dirs", options.url.create_dirs, "Make --output-dir and the folders -O names");
+  app.add_flag("--skip-existing", options.url.skip_existing, "Do not fetch a URL whose output file exists");
+  app.add_flag("--stdout-body", options.url.stdout_body, "Report each body as the job's output");
   app.option_defaults()->group("Remote hosts");
   app.add_option("-S,--sshlogin", raw.sshlogins, "Run jobs on [N/][user@]host[:port],... over ssh (: is here)")
       ->allow_extra_args(false)
@@ -742,7 +850,7 @@ std::optional<Options> parse_options(int argc, const char* const* argv) {
   finish_display_options(options, raw);
   finish_remote_options(options, raw, app);
   finish_slurm_options(options, raw);
-  check_url_options(options, app);
+  check_url_options(options, raw, app);
   return options;
 }
 

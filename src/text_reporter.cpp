@@ -55,8 +55,9 @@ std::string failure_reason(const JobResult& r, std::optional<double> timeout) {
   return r.error.empty() ? nlohmann::json(r.status).get<std::string>() : r.error;  // the status's name
 }
 
-TextReporter::TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout, bool colour_stderr)
-    : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout) {
+TextReporter::TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout, bool colour_stderr,
+                           bool url_bodies)
+    : Reporter(STDOUT_FILENO), tag_(tag), timeout_(timeout), url_bodies_(url_bodies) {
   color_[STDOUT_FILENO] = colour_stdout;
   color_[STDERR_FILENO] = colour_stderr;
 }
@@ -70,13 +71,14 @@ std::string TextReporter::failure_line(const JobResult& r, const std::string& wh
 
 void TextReporter::report(const JobResult& r) {
   if (r.status == JobStatus::cancelled) return;  // never ran: nothing to show
-  if (r.kind == "url") {
+  if (r.kind == "url" && !url_bodies_) {
     // "STATUS BYTES SECONDS URL"; 000 when no HTTP response came, as curl writes it. Formatted
     // with to_chars, not snprintf: a run can print tens of thousands of these lines a second.
     char head[64];
     int status = std::clamp(r.http_status.value_or(0), 0, 999);
     char* end = head;
     for (int digit : {status / 100, status / 10 % 10, status % 10}) *end++ = static_cast<char>('0' + digit);
+    if (r.skipped) std::fill(head, end, '-');
     *end++ = ' ';
     end = std::to_chars(end, head + sizeof head, r.bytes).ptr;
     *end++ = ' ';
@@ -85,11 +87,15 @@ void TextReporter::report(const JobResult& r) {
     put(STDOUT_FILENO, std::string_view(head, static_cast<std::size_t>(end - head)));
     put(STDOUT_FILENO, r.input);
     put(STDOUT_FILENO, "\n");
-    if (r.status != JobStatus::ok) {
-      put(STDERR_FILENO, failure_line(r, r.input));
-    }
-    return;
+  } else {
+    put_outputs(r);
   }
+  if (r.status != JobStatus::ok) {
+    put(STDERR_FILENO, failure_line(r, command_or_input(r)));
+  }
+}
+
+void TextReporter::put_outputs(const JobResult& r) {
   if (tag_) {
     const std::string& tag = r.tag.empty() ? r.input : r.tag;
     for (auto [fd, output] : {std::pair{STDOUT_FILENO, &r.out}, std::pair{STDERR_FILENO, &r.err}}) {
@@ -99,9 +105,6 @@ void TextReporter::report(const JobResult& r) {
   } else {
     put_output(STDOUT_FILENO, r.out);
     put_output(STDERR_FILENO, r.err);
-  }
-  if (r.status != JobStatus::ok) {
-    put(STDERR_FILENO, failure_line(r, command_or_input(r)));
   }
 }
 

@@ -3,7 +3,9 @@
 /// pexec's stderr, each as one block when the job is reported, byte for byte (with --tag, every
 /// line is prefixed with the item and a TAB). A job that did not succeed adds one line on stderr:
 /// "pexec: job SEQ failed (REASON): COMMAND". A URL job is one line on stdout,
-/// "STATUS BYTES SECONDS URL", plus the failure line on stderr if it did not succeed.
+/// "STATUS BYTES SECONDS URL" ("---" for the status of a job --skip-existing skipped), plus the
+/// failure line on stderr if it did not succeed; with --stdout-body, its body instead of that
+/// line, as a shell job's output.
 
 #include <unistd.h>
 
@@ -17,15 +19,21 @@ class TextReporter final : public Reporter {
  public:
   /// `timeout` is --timeout, named in the failure line of a job that ran out of time.
   /// `colour_stdout`, `colour_stderr` (--color): tags there in colour, and failure lines on stderr.
-  TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout = false, bool colour_stderr = false);
+  /// `url_bodies` (--stdout-body): a URL job's body is its output.
+  TextReporter(bool tag, std::optional<double> timeout, bool colour_stdout = false, bool colour_stderr = false,
+               bool url_bodies = false);
   void report(const JobResult& result) override;
 
  private:
   /// "pexec: job SEQ failed (REASON[, N attempts]): WHAT"
   std::string failure_line(const JobResult& result, const std::string& what) const;
 
+  /// The job's stdout and stderr (a URL job's body), with --tag's prefixes.
+  void put_outputs(const JobResult& result);
+
   bool tag_;
   std::optional<double> timeout_;
+  bool url_bodies_;
   bool color_[3] = {false, false, false};  // by fd: whether tags written there are coloured
 };
 

@@ -14,12 +14,15 @@ UrlFetcher::UrlFetcher(const CurlLibrary& lib, int max_transfers, std::string wo
       done_(std::move(done)),
       multi_(lib_.multi_init()) {
   if (!multi_) throw std::runtime_error("curl_multi_init failed");
+  // Transfers to one https host share a connection (HTTP/2 streams) unless --http1.1.
+  lib_.multi_setopt(multi_, CURLMOPT_PIPELINING, settings.url.http1_1 ? CURLPIPE_NOTHING : CURLPIPE_MULTIPLEX);
 }
 
 UrlFetcher::~UrlFetcher() {
   for (auto& [job, transfer] : running_) lib_.multi_remove_handle(multi_, transfer.handle->curl);
   for (auto& handle : handles_) {
     lib_.easy_cleanup(handle->curl);
+    lib_.url_cleanup(handle->url);
     lib_.slist_free_all(handle->headers);
   }
   lib_.multi_cleanup(multi_);
@@ -118,10 +121,15 @@ UrlFetcher::Handle* UrlFetcher::take_handle() {
     idle_handles_.pop_back();
   } else {
     CURL* curl = lib_.easy_init();
-    if (!curl) return nullptr;
+    CURLU* url = curl ? lib_.url() : nullptr;
+    if (!url) {
+      if (curl) lib_.easy_cleanup(curl);
+      return nullptr;
+    }
     handles_.push_back(std::make_unique<Handle>());
     handle = handles_.back().get();
     handle->curl = curl;
+    handle->url = url;
     UrlJob::configure_handle(lib_, handle->curl, settings_, handle->headers);
   }
   return handle;
@@ -145,7 +153,7 @@ void UrlFetcher::start_queued() {
 }
 
 void UrlFetcher::start_transfer(Transfer& transfer) {
-  if (!transfer.job->begin(lib_, transfer.handle->curl)) return finish(transfer.job.get());
+  if (!transfer.job->begin(lib_, transfer.handle->curl, transfer.handle->url)) return finish(transfer.job.get());
   if (CURLMcode code = lib_.multi_add_handle(multi_, transfer.handle->curl); code != CURLM_OK) {
     transfer.job->fail("curl_multi_add_handle failed: libcurl multi error " + std::to_string(code));
     finish(transfer.job.get());

@@ -56,6 +56,7 @@ class UrlFetcher {
   /// A curl easy handle, configured for the run's settings once; kept between jobs.
   struct Handle {
     CURL* curl = nullptr;
+    CURLU* url = nullptr;  // the job's URL, parsed into it (CURLOPT_CURLU)
     curl_slist* headers = nullptr;
   };
   /// A running job and its handle.

@@ -29,7 +29,22 @@ class FetcherThread final : public UrlFetcherHost {
   std::thread thread_;
 };
 
+/// The longest a host is paused for by one Retry-After, as the engine bounds a retry's wait.
+constexpr double kMaxHostPause = 60;
+
 }  // namespace
+
+std::string url_host(std::string_view url) {
+  std::size_t scheme = url.find("://");
+  if (scheme == std::string_view::npos) return std::string(url);
+  std::size_t end = url.find_first_of("/?#", scheme + 3);
+  std::string_view authority = url.substr(scheme + 3, end == std::string_view::npos ? url.npos : end - scheme - 3);
+  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority.remove_prefix(at + 1);
+  std::string host(url.substr(0, scheme + 3));
+  host += authority;
+  std::transform(host.begin(), host.end(), host.begin(), [](unsigned char c) { return std::tolower(c); });
+  return host;
+}
 
 UrlJobs::~UrlJobs() { fetchers_.clear(); }
 
@@ -84,8 +99,18 @@ Future<JobResult> UrlJobs::submit(const JobSpec& spec) {
   }
   std::lock_guard lock(mutex_);
   queued_.push_back(spec);
-  out_.emplace(spec.seq, Out{future});
+  out_.emplace(spec.seq, Out{future, 0, url_host(spec.input)});
   return future;
+}
+
+bool UrlJobs::host_ready(const std::string& host, Clock::time_point now) const {
+  const std::optional<int>& most = settings_.url.max_per_host;
+  if (most) {
+    auto transfers = transfers_to_.find(host);
+    if (transfers != transfers_to_.end() && transfers->second >= *most) return false;
+  }
+  auto paused = host_paused_until_.find(host);
+  return paused == host_paused_until_.end() || paused->second <= now;
 }
 
 void UrlJobs::flush() {
@@ -93,23 +118,46 @@ void UrlJobs::flush() {
   std::vector<std::vector<JobSpec>> batches(fetchers_.size());
   {
     std::lock_guard lock(mutex_);
-    while (!queued_.empty()) {
+    Clock::time_point now = Clock::now();
+    for (auto job = queued_.begin(); job != queued_.end();) {
+      if (settings_.url.rate && now < next_release_) break;
       // The fetcher with the most room.
       std::size_t best = 0;
       for (std::size_t i = 1; i < held_.size(); ++i) {
         if (capacity_[i] - held_[i] > capacity_[best] - held_[best]) best = i;
       }
       if (held_.empty() || held_[best] >= capacity_[best]) break;
+      Out& out = out_.at(job->seq);
+      if (!host_ready(out.host, now)) {  // waits; the jobs behind it for other hosts go on
+        ++job;
+        continue;
+      }
       ++held_[best];
-      out_.at(queued_.front().seq).fetcher = best;
-      batches[best].push_back(std::move(queued_.front()));
-      queued_.pop_front();
+      ++transfers_to_[out.host];
+      out.fetcher = best;
+      if (settings_.url.rate)
+        next_release_ =
+            now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / *settings_.url.rate));
+      batches[best].push_back(std::move(*job));
+      job = queued_.erase(job);
     }
   }
   // Handed over outside the lock: a fetcher may report (and so call complete()) from add().
   for (std::size_t i = 0; i < batches.size(); ++i) {
     if (!batches[i].empty()) fetchers_[i]->add(batches[i]);
   }
+}
+
+std::optional<UrlJobs::Clock::time_point> UrlJobs::next_flush() {
+  std::lock_guard lock(mutex_);
+  if (queued_.empty()) return std::nullopt;
+  std::optional<Clock::time_point> next;
+  if (settings_.url.rate) next = next_release_;
+  for (const JobSpec& job : queued_) {
+    auto paused = host_paused_until_.find(out_.at(job.seq).host);
+    if (paused != host_paused_until_.end() && (!next || paused->second < *next)) next = paused->second;
+  }
+  return next;
 }
 
 void UrlJobs::stop(StopLevel level) {
@@ -139,6 +187,16 @@ void UrlJobs::complete(std::vector<JobResult>& results) {
       }
       futures.push_back(node.mapped().future);
       --held_[node.mapped().fetcher];
+      if (auto transfers = transfers_to_.find(node.mapped().host);
+          transfers != transfers_to_.end() && --transfers->second == 0)
+        transfers_to_.erase(transfers);
+      // The host asked every client to wait, not only this job: its queued jobs wait too.
+      if (result.retry_after && (result.http_status == 429 || result.http_status == 503)) {
+        auto until = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                        std::chrono::duration<double>(std::min(*result.retry_after, kMaxHostPause)));
+        Clock::time_point& paused = host_paused_until_[node.mapped().host];
+        paused = std::max(paused, until);
+      }
     }
   }
   for (std::size_t i = 0; i < results.size(); ++i) futures[i].set_result(std::move(results[i]));

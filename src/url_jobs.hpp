@@ -7,11 +7,20 @@
 /// Each job's future is completed when its fetcher reports it; the room it frees is filled at the
 /// Engine's next flush(). A URL worker process that dies is replaced at the next flush(): only
 /// the jobs it held fail.
+///
+/// Politeness is decided here, where every fetcher's jobs pass, so it holds across threads and
+/// worker processes: a job whose host already has --max-per-host transfers, or whose host
+/// answered 429 or 503 with Retry-After, waits (the jobs behind it for other hosts go on); with
+/// --rate, jobs leave no faster than the rate. next_flush() says when a waiting job may leave.
 
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,12 +46,18 @@ class UrlJobs {
   void flush();
   /// Cancels the queued jobs and, from StopLevel::terminating on, stops the running ones.
   void stop(StopLevel level);
+  /// When a queued job held back by a host's Retry-After or by --rate may leave, if one is.
+  std::optional<std::chrono::steady_clock::time_point> next_flush();
 
  private:
+  using Clock = std::chrono::steady_clock;
   struct Out {
     Future<JobResult> future;
     std::size_t fetcher = 0;
+    std::string host;  // scheme://host:port, lower case
   };
+  /// Whether the job may leave now as far as its host is concerned.
+  bool host_ready(const std::string& host, Clock::time_point now) const;
   void start_fetchers();
   void replace_lost_fetchers();
   void complete(std::vector<JobResult>& results);
@@ -56,6 +71,13 @@ class UrlJobs {
   std::vector<int> held_;                                  // per fetcher: jobs handed to it, not reported
   std::vector<int> capacity_;                              // per fetcher: how many it may hold
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
+  std::unordered_map<std::string, int> transfers_to_;      // per host: jobs with a fetcher
+  std::unordered_map<std::string, Clock::time_point> host_paused_until_;  // Retry-After of 429, 503
+  Clock::time_point next_release_{};                                      // --rate
 };
+
+/// The host part of `url` as a politeness key: "scheme://host:port" in lower case, without
+/// user information; the whole text if it has no "://".
+std::string url_host(std::string_view url);
 
 }  // namespace pexec::cli

@@ -24,14 +24,19 @@ constexpr const char* kUrlWorkerVariable = "PEXEC_URL_WORKER";  // its value: th
 constexpr const char* kLostMessage = "the URL worker process exited unexpectedly";
 
 // The URL worker's wire format: CBOR frames holding arrays, lean because a run sends thousands.
-// To the worker: ["options", RunSettings] (first, once), ["job", seq, input],
-// ["stop", let_running_finish]. From it, per job: [seq, status, start_ms, duration_s, error,
-// http_status, bytes, content_type, effective_url, retryable, retry_after]; the parent knows
-// the rest.
+// To the worker: ["options", RunSettings] (first, once), ["job", seq, input] or, when the job
+// has request parts of its own (--data, -O ... with replacement strings), ["job", seq, input,
+// UrlJobParts]; ["stop", let_running_finish]. From it, per job: [seq, status, start_ms,
+// duration_s, error, http_status, bytes, content_type, effective_url, retryable, retry_after,
+// http_version, skipped] and, with --stdout-body, the body (a CapturedOutput: a spill file goes
+// by name); the parent knows the rest.
 
 nlohmann::json result_to_wire(const JobResult& r) {
-  return nlohmann::json::array({r.seq, r.status, r.start_ms, r.duration_s, r.error, r.http_status, r.bytes,
-                                r.content_type, r.effective_url, r.retryable, r.retry_after});
+  nlohmann::json wire =
+      nlohmann::json::array({r.seq, r.status, r.start_ms, r.duration_s, r.error, r.http_status, r.bytes, r.content_type,
+                             r.effective_url, r.retryable, r.retry_after, r.http_version, r.skipped});
+  if (!r.out.empty()) wire.push_back(r.out);
+  return wire;
 }
 
 JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, const std::string& worker) {
@@ -45,6 +50,9 @@ JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, cons
   r.effective_url = wire.at(8).get<std::string>();
   r.retryable = wire.at(9).get<bool>();
   r.retry_after = wire.at(10).get<std::optional<double>>();
+  r.http_version = wire.at(11).get<std::string>();
+  r.skipped = wire.at(12).get<bool>();
+  if (wire.size() > 13) r.out = wire.at(13).get<CapturedOutput>();
   return r;
 }
 
@@ -75,7 +83,9 @@ class FetcherProcess final : public UrlFetcherHost {
       if (!lost_) {
         std::string frames;
         for (JobSpec& spec : specs) {
-          frames += detail::encode_frame(nlohmann::json::array({"job", spec.seq, spec.input}));
+          nlohmann::json job = nlohmann::json::array({"job", spec.seq, spec.input});
+          if (spec.url != UrlJobParts{}) job.push_back(spec.url);
+          frames += detail::encode_frame(job);
           in_worker_.emplace(spec.seq, std::move(spec));
         }
         // A failed write means the worker is gone: read_results() reports its jobs at EOF.
@@ -182,6 +192,7 @@ class RequestReader {
         JobSpec spec;
         spec.seq = message.at(1).get<std::uint64_t>();
         spec.input = message.at(2).get<std::string>();
+        if (message.size() > 3) spec.url = message.at(3).get<UrlJobParts>();
         spec.kind = JobKind::url;
         jobs_.push_back(std::move(spec));
       } else if (kind == "stop") {
@@ -221,6 +232,7 @@ void serve_url_jobs_if_worker() {
   RequestReader requests;
   std::optional<RunSettings> settings = requests.read_settings();
   if (!settings) std::exit(0);
+  if (settings->url.stdout_body) CapturedOutput::keep_spill_files_named();  // bodies go to pexec by name
   if (!lib) {  // every job fails the way it would in thread mode
     auto fail = [&](std::vector<JobSpec>& specs) {
       std::vector<JobResult> results;

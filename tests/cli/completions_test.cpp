@@ -31,7 +31,7 @@ std::string read_file(const std::string& path) {
 std::set<std::string> help_options() {
   std::string help = shell_output(PEXEC_BINARY " --help").first;
   std::set<std::string> options;
-  std::regex option(R"((?:^|[ ,])(--?[A-Za-z0-9][A-Za-z0-9-]*))");
+  std::regex option(R"((?:^|[ ,])(--?[A-Za-z0-9][A-Za-z0-9.-]*))");  // --http1.1
   std::istringstream lines(help);
   for (std::string line; std::getline(lines, line);) {
     if (!line.starts_with("  -")) continue;  // an option's line, not a description's continuation
@@ -70,8 +70,9 @@ TEST_CASE("every option of --help is in the bash, zsh and fish completions") {
   std::string fish = read_file(kDir + "/pexec.fish");
   for (const std::string& option : options) {
     CAPTURE(option);
-    CHECK(std::regex_search(bash, std::regex("[\\s'](" + option + ")[\\s']")));
-    CHECK(std::regex_search(zsh, std::regex("[{,'\")](" + option + ")[\\[,}]")));
+    std::string pattern = std::regex_replace(option, std::regex("\\."), "\\.");
+    CHECK(std::regex_search(bash, std::regex("[\\s'](" + pattern + ")[\\s']")));
+    CHECK(std::regex_search(zsh, std::regex("[{,'\")](" + pattern + ")[\\[,}]")));
     bool is_long = option.starts_with("--");
     CHECK(fish.find((is_long ? " -l " : " -s ") + option.substr(is_long ? 2 : 1) + " ") != std::string::npos);
   }

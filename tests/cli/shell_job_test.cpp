@@ -14,7 +14,7 @@ using namespace pexec::cli;
 
 namespace {
 JobResult run(const std::string& line, std::optional<double> timeout = {}, double grace = 1.0) {
-  return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell, 1, {}, {}, {}},
+  return run_shell_job(JobSpec{1, 1, line, line, JobKind::shell, 1, {}, {}, {}, {}},
                        RunSettings{timeout, grace, {}, {}, {}, {}, {}}, "test");
 }
 }  // namespace
@@ -103,6 +103,7 @@ TEST_CASE("the job's environment has PARALLEL_SEQ and PARALLEL_JOBSLOT, as GNU p
                                       "echo $PARALLEL_SEQ $PARALLEL_JOBSLOT; env | grep -c ^PARALLEL_SEQ=",
                                       JobKind::shell,
                                       1,
+                                      {},
                                       {},
                                       {},
                                       {}},

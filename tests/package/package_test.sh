@@ -19,7 +19,7 @@ field() { dpkg-deb -f "$1" "$2"; }
 [ "$(field "$cli" Replaces)" = pexec ] || fail "pexec-runner does not replace GNU pexec"
 depends=$(field "$cli" Depends)
 [[ "$depends" == *"libc6 (>= "* ]] || fail "Depends lacks the computed libc6: $depends"
-[[ "$depends" == *"libcurl4 (>= 7.68)"* ]] || fail "Depends lacks libcurl4: $depends"
+[[ "$depends" == *"libcurl4 (>= 7.80)"* ]] || fail "Depends lacks libcurl4: $depends"
 [ "$(field "$dev" Architecture)" = all ] || fail "libpexec-dev is not Architecture: all"
 echo "ok: control fields (Depends: $depends)"
 

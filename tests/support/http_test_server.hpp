@@ -1,6 +1,7 @@
 #pragma once
-// An HTTP server on 127.0.0.1 (an ephemeral port) for URL job tests, with one endpoint per case.
-// Test code only; every wait in it is bounded.
+// An HTTP server on 127.0.0.1 (an ephemeral port) for URL job tests, with one endpoint per case;
+// or an https one, given a certificate (tests/fixtures/test_ca.sh makes them) and, to require
+// client certificates, the CA that signs them. Test code only; every wait in it is bounded.
 
 #include <httplib.h>
 #include <netinet/in.h>
@@ -10,13 +11,25 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 
+/// The files of an https HttpTestServer.
+struct TlsServerFiles {
+  std::string certificate, key;
+  std::string client_ca;  // not empty: every client must present a certificate it signed
+};
+
 class HttpTestServer {
  public:
-  HttpTestServer() {
+  explicit HttpTestServer(const TlsServerFiles* tls = nullptr)
+      : owned_(tls ? std::make_unique<httplib::SSLServer>(tls->certificate.c_str(), tls->key.c_str(),
+                                                          tls->client_ca.empty() ? nullptr : tls->client_ca.c_str())
+                   : std::make_unique<httplib::Server>()),
+        server_(*owned_),
+        scheme_(tls ? "https" : "http") {
     server_.Get("/ok",
                 [](const httplib::Request&, httplib::Response& res) { res.set_content("hello world", "text/plain"); });
     server_.Get("/missing", [](const httplib::Request&, httplib::Response& res) {
@@ -70,6 +83,37 @@ class HttpTestServer {
         return offset == 0;
       });
     });
+    // 200 for any path under /files/ and for /, the path as the body.
+    server_.Get(R"(/|/files/.*)",
+                [](const httplib::Request& req, httplib::Response& res) { res.set_content(req.path, "text/plain"); });
+    // Any method: the request as the server saw it, one line per part, then the body.
+    auto echo = [](const httplib::Request& req, httplib::Response& res) {
+      std::string text = req.method + "\n";
+      for (const char* name : {"Content-Type", "Accept", "User-Agent", "Authorization", "X-Job"})
+        text += std::string(name) + ": " + req.get_header_value(name) + "\n";
+      res.set_content(text + "\n" + req.body, "text/plain; charset=utf-8");
+    };
+    server_.Get("/echo", echo);
+    server_.Post("/echo", echo);
+    server_.Put("/echo", echo);
+    server_.Patch("/echo", echo);
+    server_.Delete("/echo", echo);
+    server_.Options("/echo", echo);
+    // Every byte value once, as a body with no text type.
+    server_.Get("/binary", [](const httplib::Request&, httplib::Response& res) {
+      std::string bytes;
+      for (int i = 0; i < 256; ++i) bytes += static_cast<char>(i);
+      res.set_content(bytes, "application/octet-stream");
+    });
+    // 429 with Retry-After: 2 for the first request of the server's life, 200 afterwards.
+    server_.Get("/limited", [this](const httplib::Request&, httplib::Response& res) {
+      if (first_time("/limited")) {
+        res.status = 429;
+        res.set_header("Retry-After", "2");
+      } else {
+        res.set_content("welcome back", "text/plain");
+      }
+    });
     server_.Get("/header", [](const httplib::Request& req, httplib::Response& res) {
       res.set_content(req.get_header_value("X-Pexec-Test"), "text/plain");
     });
@@ -88,7 +132,7 @@ class HttpTestServer {
     server_.stop();
     thread_.join();
   }
-  std::string url(const std::string& path) const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path) const { return scheme_ + "://127.0.0.1:" + std::to_string(port_) + path; }
   int port() const { return port_; }
   /// The most /busy requests served at the same time so far.
   int max_in_flight() const { return max_in_flight_; }
@@ -112,7 +156,9 @@ class HttpTestServer {
     return seen_[key]++ == 0;
   }
 
-  httplib::Server server_;
+  std::unique_ptr<httplib::Server> owned_;
+  httplib::Server& server_;
+  std::string scheme_;
   int port_ = 0;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
