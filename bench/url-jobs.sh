@@ -21,8 +21,10 @@ head -c 1024 /dev/zero | tr '\0' x > "$work/www/f1k"
 chmod -R a+rX "$work/www"
 bash "$here/../tests/fixtures/test_ca.sh" "$work/tls"
 ca=$work/tls/ca.pem
-nginx -p "$work" -c "$here/nginx.conf"
-trap 'nginx -p "$work" -c "$here/nginx.conf" -s stop; rm -rf "$work"' EXIT
+# A copy beside the files: nginx reads the certificate's relative path from the config's folder.
+cp "$here/nginx.conf" "$work/nginx.conf"
+nginx -p "$work" -c "$work/nginx.conf"
+trap 'nginx -p "$work" -c "$work/nginx.conf" -s stop; rm -rf "$work"' EXIT
 for url in http://127.0.0.1:18931/f1k https://127.0.0.1:18932/f1k; do
   ready=no
   for _ in $(seq 50); do
@@ -100,3 +102,21 @@ for proto in ${PROTOCOLS:-http https}; do
                      base ? sprintf("%.2f", base/secs[i]) : "-", rss[i] } }'
   done
 done
+
+# Memory: pexec's peak RSS for 10,000 and 100,000 URLs from standard input (-j 8, http, one
+# run each): flat when the input is streamed, not held. MEMORY=no skips it.
+if [ "${MEMORY:-yes}" = yes ]; then
+  echo "== peak RSS of pexec -j 8 for URLs from stdin (one run each)"
+  printf '%-12s %8s %8s %10s\n' mode URLs "wall s" "RSS KB"
+  for lines in 10000 100000; do
+    for i in $(seq $lines); do echo "http://127.0.0.1:18931/f1k?i=$i"; done > "$work/urls-many"
+    for mode in thread process; do
+      /usr/bin/time -o "$work/rss" -f '%e %M' "$pexec" -m $mode -j 8 < "$work/urls-many" > /dev/null
+      served=$(grep -c '^200$' "$work/access.log" || true)
+      : > "$work/access.log"
+      if [ "$served" != "$lines" ]; then echo "FAILED $mode $lines: $served of $lines requests got 200"; continue; fi
+      read -r secs rss < "$work/rss"
+      printf '%-12s %8d %8.2f %10d\n' $mode $lines "$secs" "$rss"
+    done
+  done
+fi

@@ -54,10 +54,10 @@ class UrlJobs {
   struct Out {
     Future<JobResult> future;
     std::size_t fetcher = 0;
-    std::string host;  // scheme://host:port, lower case
+    std::string host;  // url_host(), with --max-per-host only
   };
-  /// Whether the job may leave now as far as its host is concerned.
-  bool host_ready(const std::string& host, Clock::time_point now) const;
+  /// Whether `job` may leave now as far as its host is concerned.
+  bool host_ready(const JobSpec& job, const Out& out, Clock::time_point now) const;
   void start_fetchers();
   void replace_lost_fetchers();
   void complete(std::vector<JobResult>& results);
