@@ -516,6 +516,9 @@ void check_url_options(Options& options, const RawOptions& raw, const CLI::App& 
   if (url.skip_existing && url.output.empty() && url.output_dir.empty()) {
     throw UsageError("--skip-existing needs -O or --output-dir: there is no file to find");
   }
+  if (url.create_dirs && url.output.empty() && url.output_dir.empty()) {
+    throw UsageError("--create-dirs needs -O or --output-dir: there is no folder to make");
+  }
   if (url.stdout_body && (!url.output.empty() || !url.output_dir.empty())) {
     throw UsageError("--stdout-body reports the body, -O and --output-dir save it: give one of them");
   }

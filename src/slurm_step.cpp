@@ -74,6 +74,20 @@ std::string StepStderr::finish() {
   }
   if (started()) {
     for (std::size_t at = closing_line(held_); at != std::string::npos; at = closing_line(held_)) held_.erase(at);
+    // srun writes its own line when the task's end reaches it, and the task's last stderr may be
+    // relayed after it: a whole srun line about this step's task among the last bytes goes too.
+    const std::string own = "srun: error: " + node_ + ": task 0: ";
+    for (std::size_t line = 0; line < held_.size();) {
+      std::size_t end = held_.find('\n', line);
+      if (end == std::string::npos) break;
+      std::string_view text = std::string_view(held_).substr(line, end - line);
+      if (text.starts_with(own) || text.starts_with("srun: Job step aborted") ||
+          text.starts_with("srun: forcing job termination")) {
+        held_.erase(line, end + 1 - line);
+      } else {
+        line = end + 1;
+      }
+    }
   }
   return std::move(held_);
 }

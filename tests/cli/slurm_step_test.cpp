@@ -47,3 +47,16 @@ TEST_CASE("without the wrapper's line, srun never made the step: its message is 
   CHECK(filtered(step, message, 10) == message);
   CHECK_FALSE(step.started());
 }
+
+TEST_CASE("srun's line about the task's end, relayed before the task's last stderr, is taken out too") {
+  for (std::size_t piece : {1, 7, 1000}) {
+    CAPTURE(piece);
+    StepStderr step;
+    CHECK(filtered(step,
+                   "pexec-step vm 12.0\nsrun: error: vm: task 0: Exited with exit code 127\n/bin/sh: 1: x: not found\n",
+                   piece) == "/bin/sh: 1: x: not found\n");
+  }
+  StepStderr other;  // another node's words are the job's
+  CHECK(filtered(other, "pexec-step vm 12.0\nsrun: error: db: task 0: it said\nlast\n", 4) ==
+        "srun: error: db: task 0: it said\nlast\n");
+}

@@ -4,8 +4,8 @@
 // --stdout-body), and input hygiene. Servers listen on 127.0.0.1 only.
 #include <arpa/inet.h>
 #include <doctest/doctest.h>
-#include <netinet/in.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/socket.h>
@@ -328,6 +328,8 @@ TEST_CASE("-O TEMPLATE names files under --output-dir only, with --create-dirs a
     CHECK(r.out.starts_with("--- 0 "));
   }
   CHECK(run_pexec({"--skip-existing", ":::", server.url("/ok")}).status == 2);
+  CHECK(run_pexec({"--create-dirs", ":::", server.url("/ok")}).err ==
+        "pexec: --create-dirs needs -O or --output-dir: there is no folder to make\n");
   CHECK(run_pexec({"-O", "/etc/x", ":::", server.url("/ok")}).status == 2);
   CHECK(run_pexec({"--stdout-body", "-O", "x", ":::", server.url("/ok")}).status == 2);
 }
