@@ -320,7 +320,6 @@ void finish_display_options(Options& options, const RawOptions& raw) {
   if (raw.summary || raw.no_summary) options.summary = raw.summary;
 }
 
-/// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
 /// --rate's N, N/s, N/m or N/h as starts per second.
 double parse_rate(const std::string& text) {
   std::size_t slash = text.find('/');
@@ -339,6 +338,7 @@ double parse_rate(const std::string& text) {
   return count / per;
 }
 
+/// Mode, slots, the wait strategy, the format and the time limits, from `raw` into `options`.
 void finish_run_options(Options& options, const RawOptions& raw) {
   std::string mode = raw.mode;
   std::transform(mode.begin(), mode.end(), mode.begin(), [](unsigned char c) { return std::tolower(c); });

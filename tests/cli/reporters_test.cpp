@@ -175,3 +175,36 @@ TEST_CASE("rfc3339_utc formats milliseconds") {
   CHECK(rfc3339_utc(0) == "1970-01-01T00:00:00.000Z");
   CHECK(rfc3339_utc(1700000000005) == "2023-11-14T22:13:20.005Z");
 }
+
+TEST_CASE("Base64Encoder gives RFC 4648's test vectors, whatever the pieces the bytes come in") {
+  const std::pair<std::string, std::string> vectors[] = {{"", ""},
+                                                         {"f", "Zg=="},
+                                                         {"fo", "Zm8="},
+                                                         {"foo", "Zm9v"},
+                                                         {"foob", "Zm9vYg=="},
+                                                         {"fooba", "Zm9vYmE="},
+                                                         {"foobar", "Zm9vYmFy"}};
+  for (const auto& [bytes, expected] : vectors) {
+    for (std::size_t piece : {1, 2, 4, 100}) {
+      CAPTURE(bytes);
+      CAPTURE(piece);
+      pexec::cli::Base64Encoder encoder;
+      std::string out;
+      for (std::size_t at = 0; at < bytes.size(); at += piece)
+        encoder.feed(std::string_view(bytes).substr(at, piece), out);
+      encoder.finish(out);
+      CHECK(out == expected);
+    }
+  }
+}
+
+TEST_CASE("a body is shown as text when its content type declares UTF-8 text, otherwise in base64") {
+  using pexec::cli::declares_utf8_text;
+  for (const char* text : {"text/plain", "text/html; charset=UTF-8", "application/json", "application/ld+json",
+                           "image/svg+xml", "application/octet-stream; charset=\"utf-8\""}) {
+    CHECK_MESSAGE(declares_utf8_text(text), text);
+  }
+  for (const char* binary : {"", "application/octet-stream", "image/png", "text/plain; charset=iso-8859-1"}) {
+    CHECK_MESSAGE(!declares_utf8_text(binary), binary);
+  }
+}
