@@ -79,7 +79,7 @@ void UrlFetcher::run() {
     // Returns on socket activity, on curl's own timers, on a wake-up, or when the watched fd is
     // readable.
     curl_waitfd watched{watched_fd_, CURL_WAIT_POLLIN, 0};
-    if (lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, 1000, nullptr) != CURLM_OK) {
+    if (lib_.multi_poll(multi_, &watched, watched_fd_ >= 0 ? 1 : 0, poll_timeout_ms(), nullptr) != CURLM_OK) {
       watched.revents = 0;  // nothing is known to have happened: the next turn looks again
     }
     {
@@ -88,6 +88,12 @@ void UrlFetcher::run() {
     }
     if (watched_fd_ >= 0 && watched.revents && !on_readable_()) watched_fd_ = -1;
   }
+}
+
+int UrlFetcher::poll_timeout_ms() const {
+  if (queued_.empty() || !settings_.url.rate || static_cast<int>(running_.size()) >= max_transfers_) return 1000;
+  auto wait = std::chrono::ceil<std::chrono::milliseconds>(next_start_ - std::chrono::steady_clock::now());
+  return static_cast<int>(std::clamp<std::int64_t>(wait.count(), 0, 1000));
 }
 
 void UrlFetcher::watch(int fd, std::function<bool()> on_readable) {
@@ -137,6 +143,12 @@ UrlFetcher::Handle* UrlFetcher::take_handle() {
 
 void UrlFetcher::start_queued() {
   while (!queued_.empty() && static_cast<int>(running_.size()) < max_transfers_) {
+    if (settings_.url.rate) {  // starts 1/rate apart, however the jobs arrived
+      auto now = std::chrono::steady_clock::now();
+      if (now < next_start_) break;
+      next_start_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                              std::chrono::duration<double>(1 / *settings_.url.rate));
+    }
     auto job = std::make_unique<UrlJob>(std::move(queued_.front()), settings_, worker_);
     queued_.pop_front();
     UrlJob* key = job.get();

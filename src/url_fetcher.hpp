@@ -9,6 +9,7 @@
 /// in the same turn of the loop (one hand-over per batch, not per job). stop() reports queued jobs as cancelled and,
 /// unless told to let them finish, running ones as killed.
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -75,6 +76,8 @@ class UrlFetcher {
   void cancel_queued();
   void deliver_finished();
   Handle* take_handle();
+  /// How long the loop may sleep: at most a second, and no later than a --rate start is due.
+  int poll_timeout_ms() const;
 
   const CurlLibrary& lib_;
   const int max_transfers_;
@@ -99,7 +102,8 @@ class UrlFetcher {
   std::vector<JobResult> finished_;  // this turn's, for done_
   int watched_fd_ = -1;
   std::function<bool()> on_readable_;
-  bool cancelling_ = false;  // copies of the requests above, taken under the lock
+  std::chrono::steady_clock::time_point next_start_{};  // --rate: no transfer starts before
+  bool cancelling_ = false;                             // copies of the requests above, taken under the lock
   bool aborting_ = false;
 };
 

@@ -221,7 +221,7 @@ bool UrlJob::open_output() {
     return false;
   }
   if (url.create_dirs) make_parent_dirs(output_dir_fd_, output_name_);
-  std::string part = output_name_ + ".part";
+  std::string part = part_name();
   body_.fd = open_beneath(output_dir_fd_, part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
   if (body_.fd < 0) {
     std::string why = errno == EXDEV ? "it leads out of the folder" : std::strerror(errno);
@@ -231,11 +231,16 @@ bool UrlJob::open_output() {
   return true;
 }
 
+std::string UrlJob::part_name() const {
+  // The job's number makes it its own: two jobs saving to one name never write one file.
+  return output_name_ + "." + std::to_string(spec_.seq) + ".part";
+}
+
 void UrlJob::close_output(bool keep) {
   if (body_.fd >= 0) ::close(body_.fd);
   body_.fd = -1;
   if (output_dir_fd_ < 0) return;
-  std::string part = output_name_ + ".part";
+  std::string part = part_name();
   if (keep && ::renameat(output_dir_fd_, part.c_str(), output_dir_fd_, output_name_.c_str()) != 0) {
     body_.write_errno = errno;
   }

@@ -5,7 +5,7 @@
 /// the job's result, saying whether the failure is worth another attempt and what Retry-After
 /// asked for.
 ///
-/// A saved body is written to NAME.part and renamed to NAME when the job succeeds; a job that
+/// A saved body is written to NAME.SEQ.part and renamed to NAME when the job succeeds; a job that
 /// fails leaves no file, so --skip-existing never takes a piece of a body for a whole one.
 
 #include <cstdint>
@@ -73,9 +73,11 @@ class UrlJob {
     int write_errno = 0;  // why writing to the output file failed
   };
   static std::size_t on_body(char* data, std::size_t size, std::size_t count, void* user);
-  /// Opens the output file (NAME.part); false with the job finished if it cannot, or if
+  /// Opens the output file (NAME.SEQ.part); false with the job finished if it cannot, or if
   /// --skip-existing finds NAME.
   bool open_output();
+  /// Where the body is written until the job succeeds.
+  std::string part_name() const;
   /// Closes the output file: renamed to its name if `keep`, removed otherwise.
   void close_output(bool keep);
   void finish(JobStatus status, std::string error = {});
@@ -89,7 +91,7 @@ class UrlJob {
   const CurlLibrary* lib_ = nullptr;  // from begin() on
   curl_slist* headers_ = nullptr;     // this job's -H list, when they hold replacement strings
   int output_dir_fd_ = -1;            // the folder the output file is in
-  std::string output_name_;           // its name there (without .part)
+  std::string output_name_;           // its name there (without .SEQ.part)
   char error_text_[CURL_ERROR_SIZE] = "";
 };
 

@@ -54,7 +54,9 @@ void UrlJobs::start_fetchers() {
   // host share one HTTP/2 connection. Measured on two CPUs shared with nginx (20,000 GETs, -j 8):
   // one loop 0.80 s, two 1.0-1.2 s over https (two connections, twice the wakeups); within
   // noise of each other over http.
-  int count = std::clamp(process_cpu_count() / 4, 1, max_transfers_);
+  // With --rate one loop spaces every start itself (a worker process still starting would
+  // otherwise start the jobs it was sent meanwhile at once).
+  int count = settings_.url.rate ? 1 : std::clamp(process_cpu_count() / 4, 1, max_transfers_);
   auto done = [this](std::vector<JobResult>& results) { complete(results); };
   std::string error;
   const CurlLibrary* lib = mode_ == Mode::thread ? curl_library(error) : nullptr;
@@ -124,7 +126,6 @@ void UrlJobs::flush() {
     std::lock_guard lock(mutex_);
     Clock::time_point now = Clock::now();
     for (auto job = queued_.begin(); job != queued_.end();) {
-      if (settings_.url.rate && now < next_release_) break;
       // The fetcher with the most room.
       std::size_t best = 0;
       for (std::size_t i = 1; i < held_.size(); ++i) {
@@ -139,9 +140,6 @@ void UrlJobs::flush() {
       ++held_[best];
       if (settings_.url.max_per_host) ++transfers_to_[out.host];
       out.fetcher = best;
-      if (settings_.url.rate)
-        next_release_ =
-            now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(1 / *settings_.url.rate));
       batches[best].push_back(std::move(*job));
       job = queued_.erase(job);
     }
@@ -156,7 +154,6 @@ std::optional<UrlJobs::Clock::time_point> UrlJobs::next_flush() {
   std::lock_guard lock(mutex_);
   if (queued_.empty()) return std::nullopt;
   std::optional<Clock::time_point> next;
-  if (settings_.url.rate) next = next_release_;
   for (const JobSpec& job : queued_) {
     if (host_paused_until_.empty()) break;
     const std::string& host = out_.at(job.seq).host;

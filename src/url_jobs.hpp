@@ -10,8 +10,9 @@
 ///
 /// Politeness is decided here, where every fetcher's jobs pass, so it holds across threads and
 /// worker processes: a job whose host already has --max-per-host transfers, or whose host
-/// answered 429 or 503 with Retry-After, waits (the jobs behind it for other hosts go on); with
-/// --rate, jobs leave no faster than the rate. next_flush() says when a waiting job may leave.
+/// answered 429 or 503 with Retry-After, waits (the jobs behind it for other hosts go on).
+/// next_flush() says when a waiting job may leave. (--rate is kept by the Engine, which spaces
+/// job starts, and by the one loop that runs with it, which spaces transfer starts.)
 
 #include <chrono>
 #include <cstdint>
@@ -46,7 +47,7 @@ class UrlJobs {
   void flush();
   /// Cancels the queued jobs and, from StopLevel::terminating on, stops the running ones.
   void stop(StopLevel level);
-  /// When a queued job held back by a host's Retry-After or by --rate may leave, if one is.
+  /// When a queued job held back by a host's Retry-After may leave, if one is.
   std::optional<std::chrono::steady_clock::time_point> next_flush();
 
  private:
@@ -73,7 +74,6 @@ class UrlJobs {
   std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
   std::unordered_map<std::string, int> transfers_to_;      // per host: jobs with a fetcher
   std::unordered_map<std::string, Clock::time_point> host_paused_until_;  // Retry-After of 429, 503
-  Clock::time_point next_release_{};                                      // --rate
 };
 
 /// The host part of `url` as a politeness key: "scheme://host:port" in lower case, without
