@@ -11,7 +11,7 @@ namespace pexec::cli {
 namespace {
 
 struct ForeignOption {
-  std::string_view names;    // space-separated spellings, as GNU parallel or xargs take them
+  std::string_view names;    // space-separated spellings, as GNU parallel, xargs, curl or wget2 take them
   std::string_view instead;  // pexec's spelling, or why there is none
 };
 
@@ -22,8 +22,9 @@ constexpr std::string_view kPipe = "is not supported: pexec passes items as argu
 // takes under the same name (-j -k -n -N -X -L -s -r -q -d -0 -a --colsep --trim --link --tag
 // --tagstring --ctag --ctagstring --dry-run --shellquote --timeout --halt --joblog --resume --resume-failed
 // --retry-failed --retries --delay --results --bar --progress --eta --total-jobs --line-buffer -u
-// --color) are not here.
-constexpr std::array<ForeignOption, 24> kForeignOptions = {{
+// --color) are not here. Then curl's and wget2's options for URL lists that pexec spells
+// differently (README's table for curl and wget2 users).
+constexpr std::array<ForeignOption, 36> kForeignOptions = {{
     {"--group", "is not needed: pexec groups each job's output by default"},
     {"--plus --rpl --res --files --compress --tmpdir --tmux", kNotYet},
     {"--sshdelay", "is --ssh-delay in pexec"},
@@ -50,6 +51,19 @@ constexpr std::array<ForeignOption, 24> kForeignOptions = {{
     {"--citation --bibtex --minversion --record-env --session --env-parallel", "is not supported (GNU parallel only)"},
     {"--no-notice --tollef --gnu", "is not supported (GNU parallel only)"},
     {"--max-replace-args", "is -N in pexec"},
+    {"--retry", "is --retries N+1 in pexec (the runs in all)"},
+    {"--max-redirs", "is --max-redirects in pexec"},
+    {"--max-filesize", "is --max-bytes in pexec"},
+    {"--request", "is --method METHOD in pexec"},
+    {"--head", "is --method HEAD in pexec"},
+    {"--data-binary --data-raw --data-ascii --data-urlencode",
+     "is not supported: --data sends its text as it is, --data-file FILE the bytes of FILE"},
+    {"--limit-rate", "is not supported: --rate limits job starts, --max-per-host transfers to one host"},
+    {"--parallel --parallel-max --max-threads", "is -j in pexec (URL jobs always run in parallel)"},
+    {"--remote-name --remote-name-all --remote-header-name", "is --output-dir DIR or -O TEMPLATE in pexec"},
+    {"--ca-certificate", "is --cacert in pexec"},
+    {"--no-check-certificate", "is --insecure in pexec"},
+    {"--http2 --http2-prior-knowledge", "is not needed: HTTP/2 is used over https where the server offers it"},
 }};
 
 }  // namespace

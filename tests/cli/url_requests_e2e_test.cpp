@@ -151,6 +151,11 @@ TEST_CASE("--user, --user-agent and -H with replacement strings reach the server
         "GET\nContent-Type: \nAccept: */*\nUser-Agent: probe/{#}\nAuthorization: Basic YWxpY2U6czNjcmV0\n";
     CHECK(r.out == head + "X-Job: job 1 of echo\n\n" + head + "X-Job: job 2 of echo\n\n");
   }
+  // curl's and wget2's spellings get pexec's.
+  CHECK(run_pexec({"--retry", "3", ":::", server.url("/echo")}).err ==
+        "pexec: --retry is --retries N+1 in pexec (the runs in all)\n");
+  CHECK(run_pexec({"--ca-certificate=ca.pem", ":::", server.url("/echo")}).err ==
+        "pexec: --ca-certificate is --cacert in pexec\n");
   CHECK(run_pexec({"--user", "alice", ":::", server.url("/echo")}).err ==
         "pexec: --user takes NAME:PASSWORD (pexec never prompts for a password)\n");
 }
