@@ -77,6 +77,8 @@ struct UrlOptions {
   std::optional<int> max_per_host;        // --max-per-host N: transfers at once to one host
   std::optional<double> rate;             // --rate: job starts per second (jobs leave UrlJobs no faster)
   bool per_job_headers = false;           // some -H holds a replacement string: JobSpec.url.headers
+  /// Whether requests carry a body (--data, --json or --data-file).
+  bool has_body() const { return data || !data_file.empty(); }
   friend bool operator==(const UrlOptions&, const UrlOptions&) = default;
 };
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(UrlOptions, method, headers, max_redirects, connect_timeout, output_dir, max_bytes,

@@ -51,26 +51,22 @@ void JsonLinesReporter::report(const JobResult& result) {
 void JsonLinesReporter::put_outputs(const JobResult& result, std::string& line) {
   // The outputs come last, streamed from where they are kept (memory or a spill file) and
   // escaped piece by piece: a job that printed gigabytes is never in memory whole.
-  auto put_string = [&](const char* key, const CapturedOutput& output) {
+  // `encoder` (a JsonStringEscaper, or a Base64Encoder for a body that is not text) turns the
+  // bytes into the inside of the JSON string.
+  auto put_string = [&](const char* key, const CapturedOutput& output, auto encoder) {
     line += key;
     put(fd(), line);
     line.clear();
-    JsonStringEscaper escaper;
-    put_output(fd(), output, [&](std::string_view piece, std::string& out) { escaper.feed(piece, out); });
-    escaper.finish(line);
+    put_output(fd(), output, [&](std::string_view piece, std::string& out) { encoder.feed(piece, out); });
+    encoder.finish(line);
   };
   if (result.kind != "url") {
-    put_string(",\"stdout\":\"", result.out);
-    put_string("\",\"stderr\":\"", result.err);
+    put_string(",\"stdout\":\"", result.out, JsonStringEscaper());
+    put_string("\",\"stderr\":\"", result.err, JsonStringEscaper());
   } else if (declares_utf8_text(result.content_type)) {
-    put_string(",\"body_encoding\":\"utf-8\",\"body\":\"", result.out);
+    put_string(",\"body_encoding\":\"utf-8\",\"body\":\"", result.out, JsonStringEscaper());
   } else {
-    line += ",\"body_encoding\":\"base64\",\"body\":\"";
-    put(fd(), line);
-    line.clear();
-    Base64Encoder encoder;
-    put_output(fd(), result.out, [&](std::string_view piece, std::string& out) { encoder.feed(piece, out); });
-    encoder.finish(line);
+    put_string(",\"body_encoding\":\"base64\",\"body\":\"", result.out, Base64Encoder());
   }
 }
 

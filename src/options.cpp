@@ -498,8 +498,8 @@ void check_url_options(Options& options, const RawOptions& raw, const CLI::App& 
   }
   url.data = raw.data ? raw.data : raw.json;
   url.json = raw.json.has_value();
-  if ((url.data || !url.data_file.empty()) && app.count("--method") == 0) url.method = "POST";
-  if (url.method == "HEAD" && (url.data || !url.data_file.empty())) {
+  if (url.has_body() && app.count("--method") == 0) url.method = "POST";
+  if (url.method == "HEAD" && url.has_body()) {
     throw UsageError("--method HEAD sends no body: drop --data, --data-file or --json");
   }
   if (!url.user.empty() && url.user.find(':') == std::string::npos) {

@@ -132,15 +132,14 @@ void UrlJob::configure_handle(const CurlLibrary& lib, CURL* curl, const RunSetti
   static const std::string default_agent = std::string("pexec/") + PEXEC_VERSION;
   lib.easy_setopt(curl, CURLOPT_USERAGENT, url.user_agent.empty() ? default_agent.c_str() : url.user_agent.c_str());
   if (headers) lib.easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  bool has_body = url.data || !url.data_file.empty();
   if (url.method == "HEAD") {
     lib.easy_setopt(curl, CURLOPT_NOBODY, 1L);
-  } else if (url.method == "POST" && !has_body) {
+  } else if (url.method == "POST" && !url.has_body()) {
     lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE, 0L);  // a POST with an empty body, as curl -X POST -d ''
     lib.easy_setopt(curl, CURLOPT_POSTFIELDS, "");
   } else if (url.method != "GET" && url.method != "POST") {
     lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, url.method.c_str());
-  } else if (url.method == "GET" && has_body) {
+  } else if (url.method == "GET" && url.has_body()) {
     lib.easy_setopt(curl, CURLOPT_CUSTOMREQUEST, "GET");  // a body makes curl POST otherwise
   }
   if (!url.user.empty()) lib.easy_setopt(curl, CURLOPT_USERPWD, url.user.c_str());
@@ -275,7 +274,7 @@ bool UrlJob::begin(const CurlLibrary& lib, CURL* curl, CURLU* parsed) {
     bytes << file.rdbuf();  // an empty file gives an empty body
     body_text_ = std::move(bytes).str();
   }
-  if (url.data || !url.data_file.empty()) {
+  if (url.has_body()) {
     const std::string& body = url.data ? spec_.url.data : body_text_;
     lib.easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
     lib.easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());

@@ -30,7 +30,6 @@
 #include "http_test_server.hpp"
 #include "pexec_process.hpp"
 #include "shell_output.hpp"
-#include "temp_file.hpp"
 #include "url_fetch.hpp"
 
 namespace fs = std::filesystem;
