@@ -4,6 +4,15 @@
 # (127.0.0.1:18931) and over https with HTTP/2 (127.0.0.1:18932, with a certificate from a CA
 # the script makes, given to every tool), at N = 8 and 32, in one run. Prints wall times,
 # requests/s and ratios to wget2.
+# N is not the same thing to every tool over HTTP/2: pexec -j N, curl --parallel-max N and
+# xargs -P N have N requests in flight, wget2 --max-threads=N has N connections with up to 30
+# streams each (--http2-request-window). So the https tables also run wget2 with a window of 1
+# (wget2-window1: N requests in flight) and give a second ratio against it ("x same N"); and the
+# bench first counts each tool's requests in flight at N = 8, with URLs that take a second each.
+# FLOORS=yes (the default) adds two floors, one thread each with N at once and nothing around
+# them: libcurl's multi interface alone (curl-floor, bench/curl_multi_fetch.c: what pexec's loop
+# costs over its library) and Boost.Beast (beast-floor, bench/beast_fetch.cpp, http only, as
+# Beast has no HTTP/2: what another library would give). Beast needs libboost1.81-dev.
 #   bash bench/url-jobs.sh [path/to/pexec]          (needs bench/install-bench-deps)
 # COUNT=N and ROUNDS=N change the 5000 URLs and 7 rounds (for a quick look); PROTOCOLS=http or
 # PROTOCOLS=https runs one of the two.
@@ -18,6 +27,8 @@ work=$(mktemp -d)
 chmod 755 "$work"
 mkdir -p "$work/www" "$work/tmp"
 head -c 1024 /dev/zero | tr '\0' x > "$work/www/f1k"
+mkdir -p "$work/www/slow"
+head -c 4096 /dev/zero | tr '\0' x > "$work/www/slow/f4k"  # a second each: nginx sends /slow/ at 4 KB/s
 chmod -R a+rX "$work/www"
 bash "$here/../tests/fixtures/test_ca.sh" "$work/tls"
 ca=$work/tls/ca.pem
@@ -49,6 +60,49 @@ done
 
 source "$here/timing.sh"
 
+floors=""
+if [ "${FLOORS:-yes}" = yes ]; then
+  gcc -O2 -Wall -o "$work/curl-floor" "$here/curl_multi_fetch.c" -lcurl
+  floors="curl-floor"
+  if [ -e /usr/include/boost/beast.hpp ]; then
+    g++ -std=c++20 -O2 -o "$work/beast-floor" "$here/beast_fetch.cpp"
+    floors="$floors beast-floor"
+  else
+    echo "beast-floor skipped: no Boost.Beast headers (bench/install-bench-deps installs libboost1.81-dev)"
+  fi
+fi
+
+# Requests in flight at N = 8: 32 URLs that take a second each, fetched by each tool at once;
+# 32 / wall time is about how many it had in flight. FLIGHT=no skips it.
+if [ "${FLIGHT:-yes}" = yes ]; then
+  for proto in ${PROTOCOLS:-http https}; do
+    port=$([ $proto = http ] && echo 18931 || echo 18932)
+    for i in $(seq 32); do echo "$proto://127.0.0.1:$port/slow/f4k?i=$i"; done > "$work/slow-$proto"
+    echo "== requests in flight at N = 8 over $proto (32 URLs of a second each)"
+    printf '%-18s %8s %10s\n' tool "wall s" "in flight"
+    slow=$work/slow-$proto
+    for tool in wget2 wget2-window1 pexec pexec-proc curl-parallel; do
+      [ $proto = http ] && [ $tool = wget2-window1 ] && continue
+      case $tool in
+        wget2) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=8 -O /dev/null -i "$slow") ;;
+        wget2-window1) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=8 --http2-request-window=1
+                            -O /dev/null -i "$slow") ;;
+        pexec) cmd=(sh -c "'$pexec' --cacert '$ca' -j 8 < '$slow'") ;;
+        pexec-proc) cmd=(sh -c "'$pexec' --cacert '$ca' -m process -j 8 < '$slow'") ;;
+        curl-parallel) cmd=(sh -c "sed 's/.*/url = \"&\"\noutput = \"\/dev\/null\"/' '$slow' |
+                                    curl -s --fail --cacert '$ca' --parallel --parallel-max 8 -K -") ;;
+      esac
+      time_once $tool "${cmd[@]}"
+      ok=$(grep -c '^200$' "$work/access.log" || true)
+      : > "$work/access.log"
+      read -r secs _ < "$work/times-$tool"
+      rm -f "$work/times-$tool"
+      if [ "$(cat "$work/status")" != 0 ] || [ "$ok" != 32 ]; then echo "FAILED $tool: $ok of 32 requests got 200"; continue; fi
+      awk -v t=$tool -v s=$secs 'BEGIN { printf "%-18s %8.2f %10.1f\n", t, s, 32 / s }'
+    done
+  done
+fi
+
 # checked LABEL CMD...: time_once, then the run is kept only if CMD exited 0 and nginx served
 # exactly $count requests, all with status 200; otherwise LABEL is marked failed.
 checked() {
@@ -74,6 +128,10 @@ for proto in ${PROTOCOLS:-http https}; do
     # tools alike instead of all the runs of one.
     for _ in $(seq $rounds); do
       checked wget2         wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n -O /dev/null -i "$urls"
+      if [ $proto = https ]; then
+        checked wget2-window1 wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n --http2-request-window=1 \
+                              -O /dev/null -i "$urls"
+      fi
       checked pexec         sh -c "'$pexec' --cacert '$ca' -j $n < '$urls'"
       checked pexec-proc    sh -c "'$pexec' --cacert '$ca' -m process -j $n < '$urls'"
       if [ -n "${BASELINE:-}" ]; then
@@ -81,9 +139,18 @@ for proto in ${PROTOCOLS:-http https}; do
         checked pexec-proc-before sh -c "'$BASELINE' --cacert '$ca' -m process -j $n < '$urls'"
       fi
       checked curl-parallel curl --fail --cacert "$ca" --parallel --parallel-max $n -K "$work/curl-$proto.config"
+      for floor in $floors; do
+        [ $floor = beast-floor ] && [ $proto = https ] && continue
+        checked $floor sh -c "'$work/$floor' $n '$ca' < '$urls'"
+      done
       checked xargs-curl    sh -c "xargs -P $n -n 50 curl --cacert '$ca' -fs < '$urls'"
     done
     labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
+    [ $proto = https ] && labels="wget2 wget2-window1 pexec pexec-proc curl-parallel xargs-curl"
+    for floor in $floors; do
+      [ $floor = beast-floor ] && [ $proto = https ] && continue
+      labels="$labels $floor"
+    done
     [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
     for label in $labels; do
       if [ -s "$work/failed-$label" ]; then  # one failed run fails the tool: its figure would lie
@@ -94,12 +161,13 @@ for proto in ${PROTOCOLS:-http https}; do
       fi
     done | awk -v count=$count '
       $1 == "FAILED" { failed[NR] = $0; next }
-      { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2 }
-      END { printf "%-18s %8s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "RSS KB";
+      { label[NR]=$1; secs[NR]=$2; rss[NR]=$3; if ($1=="wget2") base=$2; if ($1=="wget2-window1") same=$2 }
+      END { if (!same) same = base  # over http/1.1 wget2 has N requests in flight already
+            printf "%-18s %8s %10s %10s %10s %9s\n", "tool", "wall s", "req/s", "x wget2", "x same N", "RSS KB";
             for (i=1;i<=NR;i++) {
               if (i in failed) { print failed[i]; continue }
-              printf "%-18s %8.4f %10.0f %10s %9d\n", label[i], secs[i], count/secs[i],
-                     base ? sprintf("%.2f", base/secs[i]) : "-", rss[i] } }'
+              printf "%-18s %8.4f %10.0f %10s %10s %9d\n", label[i], secs[i], count/secs[i],
+                     base ? sprintf("%.2f", base/secs[i]) : "-", same ? sprintf("%.2f", same/secs[i]) : "-", rss[i] } }'
   done
 done
 
