@@ -36,14 +36,17 @@ constexpr int kSessionsPerMaster = 8;
 /// pexec killed by SIGKILL could not) and, if it is the last, the directory ($2): such a pexec
 /// leaves nothing behind either. A master that failed
 /// by itself keeps its log, for pexec to read the reason. The guard's own messages (dash's
-/// "Terminated" for the watcher) go nowhere: the master logs to its -E file.
+/// "Terminated" for the watcher) go nowhere: the master logs to its -E file. The watcher
+/// ignores SIGTERM once its read returned: the guard's kill, meant for a watcher still waiting,
+/// could otherwise reach it before it exits and skip the clean-up (seen under a loaded CI: a
+/// master's log left after pexec got SIGKILL).
 constexpr const char* kGuard =
     "exec 3<&0 2>/dev/null\n"
     "log=$1 dir=$2\n"
     "shift 2\n"
     "\"$@\" </dev/null &\n"
     "m=$!\n"
-    "{ read -r _ <&3; kill \"$m\"; } >/dev/null 2>&1 &\n"
+    "{ read -r _ <&3; trap '' TERM; kill \"$m\"; } >/dev/null 2>&1 &\n"
     "w=$!\n"
     "wait \"$m\"; rc=$?\n"
     "kill \"$w\" 2>/dev/null\n"
