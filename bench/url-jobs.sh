@@ -51,11 +51,18 @@ for url in http://127.0.0.1:18931/f1k https://127.0.0.1:18932/f1k; do
 done
 : > "$work/access.log"
 
+# url_list FILE COUNT PROTO PATH: COUNT URLs of PATH into FILE, and the same as curl's -K config
+# into FILE.curl.
+url_list() {
+  local port; port=$([ "$3" = http ] && echo 18931 || echo 18932)
+  for i in $(seq "$2"); do echo "$3://127.0.0.1:$port$4?i=$i"; done > "$1"
+  { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$1"; } > "$1.curl"
+}
+
 count=${COUNT:-5000}
 for proto in http https; do
-  port=$([ $proto = http ] && echo 18931 || echo 18932)
-  for i in $(seq $count); do echo "$proto://127.0.0.1:$port/f1k?i=$i"; done > "$work/urls-$proto"
-  { echo 'silent'; sed 's/.*/url = "&"\noutput = "\/dev\/null"/' "$work/urls-$proto"; } > "$work/curl-$proto.config"
+  url_list "$work/urls-$proto" "$count" $proto /f1k
+  url_list "$work/slow-$proto" 32 $proto /slow/f4k
 done
 
 source "$here/timing.sh"
@@ -72,52 +79,74 @@ if [ "${FLOORS:-yes}" = yes ]; then
   fi
 fi
 
-# Requests in flight at N = 8: 32 URLs that take a second each, fetched by each tool at once;
-# 32 / wall time is about how many it had in flight. FLIGHT=no skips it.
-if [ "${FLIGHT:-yes}" = yes ]; then
-  for proto in ${PROTOCOLS:-http https}; do
-    port=$([ $proto = http ] && echo 18931 || echo 18932)
-    for i in $(seq 32); do echo "$proto://127.0.0.1:$port/slow/f4k?i=$i"; done > "$work/slow-$proto"
-    echo "== requests in flight at N = 8 over $proto (32 URLs of a second each)"
-    printf '%-18s %8s %10s\n' tool "wall s" "in flight"
-    slow=$work/slow-$proto
-    for tool in wget2 wget2-window1 pexec pexec-proc curl-parallel; do
-      [ $proto = http ] && [ $tool = wget2-window1 ] && continue
-      case $tool in
-        wget2) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=8 -O /dev/null -i "$slow") ;;
-        wget2-window1) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=8 --http2-request-window=1
-                            -O /dev/null -i "$slow") ;;
-        pexec) cmd=(sh -c "'$pexec' --cacert '$ca' -j 8 < '$slow'") ;;
-        pexec-proc) cmd=(sh -c "'$pexec' --cacert '$ca' -m process -j 8 < '$slow'") ;;
-        curl-parallel) cmd=(sh -c "sed 's/.*/url = \"&\"\noutput = \"\/dev\/null\"/' '$slow' |
-                                    curl -s --fail --cacert '$ca' --parallel --parallel-max 8 -K -") ;;
-      esac
-      time_once $tool "${cmd[@]}"
-      ok=$(grep -c '^200$' "$work/access.log" || true)
-      : > "$work/access.log"
-      read -r secs _ < "$work/times-$tool"
-      rm -f "$work/times-$tool"
-      if [ "$(cat "$work/status")" != 0 ] || [ "$ok" != 32 ]; then echo "FAILED $tool: $ok of 32 requests got 200"; continue; fi
-      awk -v t=$tool -v s=$secs 'BEGIN { printf "%-18s %8.2f %10.1f\n", t, s, 32 / s }'
-    done
+# tools_for PROTO: the tools measured over PROTO (wget2-window1 over https only: over http/1.1
+# wget2 has N requests in flight already; Beast has no TLS here).
+tools_for() {
+  local tools="wget2"
+  [ "$1" = https ] && tools="$tools wget2-window1"
+  tools="$tools pexec pexec-proc curl-parallel xargs-curl"
+  for floor in $floors; do
+    [ $floor = beast-floor ] && [ "$1" = https ] && continue
+    tools="$tools $floor"
   done
-fi
+  [ -n "${BASELINE:-}" ] && tools="$tools pexec-before pexec-proc-before"
+  echo "$tools"
+}
 
-# checked LABEL CMD...: time_once, then the run is kept only if CMD exited 0 and nginx served
-# exactly $count requests, all with status 200; otherwise LABEL is marked failed.
+# command_for TOOL N URLS: sets cmd to TOOL's command line fetching the list URLS, N at once.
+command_for() {
+  local n=$2 urls=$3
+  case $1 in
+    wget2) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n -O /dev/null -i "$urls") ;;
+    wget2-window1) cmd=(wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n --http2-request-window=1
+                        -O /dev/null -i "$urls") ;;
+    pexec) cmd=(sh -c "'$pexec' --cacert '$ca' -j $n < '$urls'") ;;
+    pexec-proc) cmd=(sh -c "'$pexec' --cacert '$ca' -m process -j $n < '$urls'") ;;
+    pexec-before) cmd=(sh -c "'$BASELINE' --cacert '$ca' -j $n < '$urls'") ;;
+    pexec-proc-before) cmd=(sh -c "'$BASELINE' --cacert '$ca' -m process -j $n < '$urls'") ;;
+    curl-parallel) cmd=(curl --fail --cacert "$ca" --parallel --parallel-max $n -K "$urls.curl") ;;
+    xargs-curl) cmd=(sh -c "xargs -P $n -n 50 curl --cacert '$ca' -fs < '$urls'") ;;
+    curl-floor | beast-floor) cmd=(sh -c "'$work/$1' $n '$ca' < '$urls'") ;;
+  esac
+}
+
+# checked LABEL EXPECTED CMD...: time_once, then the run is kept only if CMD exited 0 and nginx
+# served exactly EXPECTED requests, all with status 200; otherwise LABEL is marked failed.
 checked() {
-  local label=$1
-  time_once "$@"
+  local label=$1 expected=$2
+  shift 2
+  time_once "$label" "$@"
   local served ok status
   served=$(wc -l < "$work/access.log")
   ok=$(grep -c '^200$' "$work/access.log" || true)
   status=$(cat "$work/status")
   : > "$work/access.log"  # nginx appends (O_APPEND): the next run's lines start at 0
-  if [ "$status" != 0 ] || [ "$served" != "$count" ] || [ "$ok" != "$count" ]; then
+  if [ "$status" != 0 ] || [ "$served" != "$expected" ] || [ "$ok" != "$expected" ]; then
     sed -i '$d' "$work/times-$label"
-    echo "exit $status, $ok of $count requests got 200 ($served served)" >> "$work/failed-$label"
+    echo "exit $status, $ok of $expected requests got 200 ($served served)" >> "$work/failed-$label"
   fi
 }
+
+# Requests in flight at N = 8: 32 URLs that take a second each, fetched by each tool at once;
+# 32 / wall time is about how many it had in flight. FLIGHT=no skips it.
+if [ "${FLIGHT:-yes}" = yes ]; then
+  for proto in ${PROTOCOLS:-http https}; do
+    echo "== requests in flight at N = 8 over $proto (32 URLs of a second each)"
+    printf '%-18s %8s %10s\n' tool "wall s" "in flight"
+    for tool in $(tools_for $proto); do
+      case $tool in xargs-curl | *-floor | *-before) continue ;; esac
+      command_for $tool 8 "$work/slow-$proto"
+      checked $tool 32 "${cmd[@]}"
+      if [ -s "$work/failed-$tool" ]; then
+        echo "FAILED $tool: $(head -n1 "$work/failed-$tool")"
+      else
+        read -r secs _ < "$work/times-$tool"
+        awk -v t=$tool -v s="$secs" 'BEGIN { printf "%-18s %8.2f %10.1f\n", t, s, 32 / s }'
+      fi
+      rm -f "$work/failed-$tool" "$work/times-$tool"
+    done
+  done
+fi
 
 rounds=${ROUNDS:-7}
 for proto in ${PROTOCOLS:-http https}; do
@@ -127,32 +156,12 @@ for proto in ${PROTOCOLS:-http https}; do
     # Round-robin: each round runs every tool once, so a noisy moment of the machine hits all
     # tools alike instead of all the runs of one.
     for _ in $(seq $rounds); do
-      checked wget2         wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n -O /dev/null -i "$urls"
-      if [ $proto = https ]; then
-        checked wget2-window1 wget2 -q --robots=off --ca-certificate="$ca" --max-threads=$n --http2-request-window=1 \
-                              -O /dev/null -i "$urls"
-      fi
-      checked pexec         sh -c "'$pexec' --cacert '$ca' -j $n < '$urls'"
-      checked pexec-proc    sh -c "'$pexec' --cacert '$ca' -m process -j $n < '$urls'"
-      if [ -n "${BASELINE:-}" ]; then
-        checked pexec-before      sh -c "'$BASELINE' --cacert '$ca' -j $n < '$urls'"
-        checked pexec-proc-before sh -c "'$BASELINE' --cacert '$ca' -m process -j $n < '$urls'"
-      fi
-      checked curl-parallel curl --fail --cacert "$ca" --parallel --parallel-max $n -K "$work/curl-$proto.config"
-      for floor in $floors; do
-        [ $floor = beast-floor ] && [ $proto = https ] && continue
-        checked $floor sh -c "'$work/$floor' $n '$ca' < '$urls'"
+      for tool in $(tools_for $proto); do
+        command_for $tool $n "$urls"
+        checked $tool "$count" "${cmd[@]}"
       done
-      checked xargs-curl    sh -c "xargs -P $n -n 50 curl --cacert '$ca' -fs < '$urls'"
     done
-    labels="wget2 pexec pexec-proc curl-parallel xargs-curl"
-    [ $proto = https ] && labels="wget2 wget2-window1 pexec pexec-proc curl-parallel xargs-curl"
-    for floor in $floors; do
-      [ $floor = beast-floor ] && [ $proto = https ] && continue
-      labels="$labels $floor"
-    done
-    [ -n "${BASELINE:-}" ] && labels="$labels pexec-before pexec-proc-before"
-    for label in $labels; do
+    for label in $(tools_for $proto); do
       if [ -s "$work/failed-$label" ]; then  # one failed run fails the tool: its figure would lie
         echo "FAILED $label: $(head -n1 "$work/failed-$label")"
         rm -f "$work/failed-$label" "$work/times-$label"
