@@ -391,12 +391,13 @@ std::optional<Clock::time_point> Engine::next_timer() const {
 }
 
 void Engine::wait_for_events(JobListReader& reader) {
-  pollfd fds[3] = {{signal_fd_, POLLIN, 0}, {completion_fd_, POLLIN, 0}, {-1, POLLIN, 0}};
-  nfds_t count = 2;
-  if (input_wanted_ && level_ == StopLevel::running && reader.fd() >= 0) {
-    fds[2].fd = reader.fd();
-    count = 3;
-  }
+  // The signalfd, the completion queue's eventfd, the job list when the loop wants more of it,
+  // and the fds through which workers report to this loop (URL worker processes).
+  bool input = input_wanted_ && level_ == StopLevel::running && reader.fd() >= 0;
+  watched_fds_.clear();
+  executor_.add_watched_fds(watched_fds_);
+  poll_fds_.assign({{signal_fd_, POLLIN, 0}, {completion_fd_, POLLIN, 0}, {input ? reader.fd() : -1, POLLIN, 0}});
+  for (int fd : watched_fds_) poll_fds_.push_back({fd, POLLIN, 0});
   timespec timeout{};
   timespec* timeout_pointer = nullptr;
   if (std::optional<Clock::time_point> timer = next_timer(); timer && *timer != Clock::time_point::max()) {
@@ -406,13 +407,20 @@ void Engine::wait_for_events(JobListReader& reader) {
     timeout.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds).count());
     timeout_pointer = &timeout;
   }
-  if (::ppoll(fds, count, timeout_pointer, nullptr) < 0 && errno != EINTR) {
+  if (::ppoll(poll_fds_.data(), poll_fds_.size(), timeout_pointer, nullptr) < 0 && errno != EINTR) {
     throw std::system_error(errno, std::generic_category(), "ppoll");
   }
 
-  if (fds[0].revents) take_signals();
-  if (fds[1].revents) take_completions();
-  if (count == 3 && fds[2].revents) {
+  if (poll_fds_[0].revents) take_signals();
+  bool reported = false;  // a worker's results, completed on this thread: the queue has them now
+  for (std::size_t i = 3; i < poll_fds_.size(); ++i) {
+    if (poll_fds_[i].revents) {
+      executor_.take_readable(poll_fds_[i].fd);
+      reported = true;
+    }
+  }
+  if (poll_fds_[1].revents || reported) take_completions();
+  if (input && poll_fds_[2].revents) {
     try {
       reader.fill();
     } catch (const InputError& e) {

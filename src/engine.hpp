@@ -5,6 +5,9 @@
 /// - signals arrive on a signalfd,
 /// - finished jobs are pushed by the futures' done-callbacks into one completion queue, which
 ///   wakes the loop through an eventfd,
+/// - a worker that reports to the loop itself (a URL worker process) has its fd in the same
+///   ppoll: the loop reads it (JobExecutor::take_readable) and so completes those futures on its
+///   own thread, one wakeup per batch of results instead of two,
 /// - the deadline and the stop escalation are the timeout of its one ppoll().
 /// Only the loop decides what starts: a job is submitted only when a worker is free for it, and
 /// only while the stop level is `running`, so no job can start after the run decided to stop.
@@ -22,6 +25,7 @@
 /// most 10 times a second (a timer of the same ppoll; SIGWINCH redraws it), the running jobs on
 /// SIGUSR1, the summary at the end. Everything reaches stdout and stderr through SharedOutput.
 
+#include <poll.h>
 #include <signal.h>
 
 #include <chrono>
@@ -170,7 +174,9 @@ class Engine {
   HostSlots free_slots_;
   std::vector<std::string> host_names_;  // -S: each host's login; empty: no hosts
   int signal_fd_ = -1;
-  int completion_fd_ = -1;  // an eventfd the done-callbacks write
+  int completion_fd_ = -1;        // an eventfd the done-callbacks write
+  std::vector<int> watched_fds_;  // the executor's, for this turn's ppoll
+  std::vector<pollfd> poll_fds_;  // this turn's ppoll: signals, completions, input, watched_fds_
 
   // Shared with the done-callbacks (pool threads): guarded by mutex_.
   std::mutex mutex_;

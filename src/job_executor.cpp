@@ -139,6 +139,8 @@ class ProcessJobExecutor final : public JobExecutor {
   }
   int workers() const override { return jobs_; }
   void kill_unresponsive_workers() override { kill_stopped_workers(); }
+  void add_watched_fds(std::vector<int>& fds) const override { url_jobs_.add_results_fds(fds); }
+  void take_readable(int fd) override { url_jobs_.take_results(fd); }
 
  private:
   std::unique_ptr<ProcessPoolExecutor> new_pool() {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "job.hpp"
 #include "options.hpp"
@@ -36,6 +37,11 @@ class JobExecutor {
   /// answer (process workers stopped by SIGSTOP), so that their jobs end as errors. Threads
   /// enforce their jobs' timeouts themselves: nothing to do for them.
   virtual void kill_unresponsive_workers() {}
+  /// The fds through which workers report to the Engine's own loop (URL worker processes), added
+  /// to `fds`: the loop waits for them too, and calls take_readable() for each that is readable,
+  /// which completes the jobs it reports on the loop's thread.
+  virtual void add_watched_fds(std::vector<int>& /*fds*/) const {}
+  virtual void take_readable(int /*fd*/) {}
 };
 
 /// The pool --mode asks for, with `workers` workers and --max-tasks-per-child; with -S, shell

@@ -119,6 +119,10 @@ class UrlFetcherHost {
   virtual void stop(bool let_running_finish) = 0;
   /// Whether the fetcher is gone (a worker process that died); its jobs were reported.
   virtual bool lost() const { return false; }
+  /// The fd that the caller's loop watches for this host's results, and take_results() reads
+  /// when it is readable (a worker process); -1 for a host that reports on its own thread.
+  virtual int results_fd() const { return -1; }
+  virtual void take_results() {}
 };
 
 }  // namespace pexec::cli

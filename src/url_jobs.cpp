@@ -163,6 +163,18 @@ std::optional<UrlJobs::Clock::time_point> UrlJobs::next_flush() {
   return next;
 }
 
+void UrlJobs::add_results_fds(std::vector<int>& fds) const {
+  for (const auto& fetcher : fetchers_) {
+    if (fetcher && fetcher->results_fd() >= 0) fds.push_back(fetcher->results_fd());
+  }
+}
+
+void UrlJobs::take_results(int fd) {
+  for (auto& fetcher : fetchers_) {
+    if (fetcher && fetcher->results_fd() == fd) fetcher->take_results();
+  }
+}
+
 void UrlJobs::stop(StopLevel level) {
   std::vector<std::pair<Future<JobResult>, JobResult>> cancelled;
   {

@@ -49,6 +49,10 @@ class UrlJobs {
   void stop(StopLevel level);
   /// When a queued job held back by a host's Retry-After may leave, if one is.
   std::optional<std::chrono::steady_clock::time_point> next_flush();
+  /// --mode process: the fds of the worker processes' results, for the caller's loop to watch
+  /// (added to `fds`); take_results(fd) when one is readable completes the jobs it reports.
+  void add_results_fds(std::vector<int>& fds) const;
+  void take_results(int fd);
 
  private:
   using Clock = std::chrono::steady_clock;
@@ -71,7 +75,7 @@ class UrlJobs {
   std::unordered_map<std::uint64_t, Out> out_;             // by seq: queued or with a fetcher
   std::vector<int> held_;                                  // per fetcher: jobs handed to it, not reported
   std::vector<int> capacity_;                              // per fetcher: how many it may hold
-  std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // their threads call complete()
+  std::vector<std::unique_ptr<UrlFetcherHost>> fetchers_;  // call complete(), on their threads or the caller's
   std::unordered_map<std::string, int> transfers_to_;      // per host: jobs with a fetcher
   std::unordered_map<std::string, Clock::time_point> host_paused_until_;  // Retry-After of 429, 503
 };

@@ -1,6 +1,7 @@
 #include "url_worker_process.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -8,8 +9,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <map>
-#include <mutex>
-#include <thread>
+#include <string_view>
 #include <vector>
 
 #include "pexec/detail/frames.hpp"
@@ -56,103 +56,105 @@ JobResult result_from_wire(const nlohmann::json& wire, const JobSpec& spec, cons
   return r;
 }
 
-/// The parent's side of a URL worker process. End of input closes the worker.
+/// The parent's side of a URL worker process. Its results are read by the caller's loop (the
+/// Engine's ppoll watches results_fd()), on the caller's thread: no thread of pexec's stands
+/// between the worker and the loop, so a batch of results costs one wakeup, not two. Every call
+/// comes from that one thread. End of input closes the worker.
 class FetcherProcess final : public UrlFetcherHost {
  public:
   FetcherProcess(int max_transfers, const RunSettings& settings, UrlFetcher::Done done)
       : done_(std::move(done)),
         worker_(detail::spawn_self(kUrlWorkerVariable, std::to_string(max_transfers))),
         worker_name_("pid:" + std::to_string(worker_.pid)) {
-    // A failed write means the worker is gone: read_results() reports its jobs at its EOF.
-    detail::write_all(worker_.to_worker, detail::encode_frame(nlohmann::json::array({"options", settings})));
-    reader_ = std::thread([this] { read_results(); });
+    // Both ends non-blocking: send() reads results while the worker's side of its pipe is full.
+    for (int fd : {worker_.to_worker, worker_.from_worker}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    send(detail::encode_frame(nlohmann::json::array({"options", settings})));
   }
 
   ~FetcherProcess() override {
-    ::close(worker_.to_worker);  // end of input: the worker finishes its jobs and exits
-    reader_.join();
+    ::close(worker_.to_worker);  // end of input: the worker finishes its jobs, reports them and exits
+    ::fcntl(worker_.from_worker, F_SETFL, ::fcntl(worker_.from_worker, F_GETFL) & ~O_NONBLOCK);
+    while (!lost_) take_results();
     ::close(worker_.from_worker);
     while (::waitpid(worker_.pid, nullptr, 0) < 0 && errno == EINTR) {
     }
   }
 
   void add(std::vector<JobSpec>& specs) override {
-    std::vector<JobResult> lost;
-    {
-      std::lock_guard lock(mutex_);
-      if (!lost_) {
-        std::string frames;
-        for (JobSpec& spec : specs) {
-          nlohmann::json job = nlohmann::json::array({"job", spec.seq, spec.input});
-          if (spec.url != UrlJobParts{}) job.push_back(spec.url);
-          frames += detail::encode_frame(job);
-          in_worker_.emplace(spec.seq, std::move(spec));
-        }
-        // A failed write means the worker is gone: read_results() reports its jobs at EOF.
-        detail::write_all(worker_.to_worker, frames);
-      } else {
-        for (const JobSpec& spec : specs) {
-          lost.push_back(unstarted_result(spec, JobStatus::error, kLostMessage));
-        }
-      }
+    if (lost_) {
+      std::vector<JobResult> lost;
+      for (const JobSpec& spec : specs) lost.push_back(unstarted_result(spec, JobStatus::error, kLostMessage));
+      specs.clear();
+      done_(lost);
+      return;
+    }
+    std::string frames;
+    for (JobSpec& spec : specs) {
+      nlohmann::json job = nlohmann::json::array({"job", spec.seq, spec.input});
+      if (spec.url != UrlJobParts{}) job.push_back(spec.url);
+      frames += detail::encode_frame(job);
+      in_worker_.emplace(spec.seq, std::move(spec));
     }
     specs.clear();
-    if (!lost.empty()) done_(lost);
+    send(frames);
   }
 
-  bool lost() const override {
-    std::lock_guard lock(mutex_);
-    return lost_;
-  }
+  bool lost() const override { return lost_; }
 
   void stop(bool let_running_finish) override {
-    std::lock_guard lock(mutex_);
     stopped_ = true;
-    if (!lost_) {
-      detail::write_all(worker_.to_worker, detail::encode_frame(nlohmann::json::array({"stop", let_running_finish})));
+    if (!lost_) send(detail::encode_frame(nlohmann::json::array({"stop", let_running_finish})));
+  }
+
+  int results_fd() const override { return lost_ ? -1 : worker_.from_worker; }
+
+  void take_results() override {
+    ssize_t n = detail::read_frames(worker_.from_worker, buffer_, messages_);
+    if (n < 0 && errno == EAGAIN) return;
+    std::vector<JobResult> results;
+    for (const nlohmann::json& message : messages_) {
+      auto node = in_worker_.extract(message.at(0).get<std::uint64_t>());
+      if (!node.empty()) results.push_back(result_from_wire(message, node.mapped(), worker_name_));
     }
+    messages_.clear();
+    if (n <= 0) {
+      // The worker exited: normally after its last job; if jobs are left, it died with them.
+      lost_ = true;
+      for (auto& [seq, spec] : in_worker_) {
+        results.push_back(unstarted_result(spec, stopped_ ? JobStatus::killed : JobStatus::error, kLostMessage));
+      }
+      in_worker_.clear();
+    }
+    if (!results.empty()) done_(results);
   }
 
  private:
-  void read_results() {
-    std::string buffer;
-    std::vector<nlohmann::json> messages;
-    std::vector<JobResult> results;
-    while (detail::read_frames(worker_.from_worker, buffer, messages) > 0) {
-      {
-        std::lock_guard lock(mutex_);
-        for (const nlohmann::json& message : messages) {
-          auto node = in_worker_.extract(message.at(0).get<std::uint64_t>());
-          if (!node.empty()) results.push_back(result_from_wire(message, node.mapped(), worker_name_));
-        }
+  /// Writes `frames` to the worker. While its pipe is full, the worker's results are read (and
+  /// reported): a worker blocked writing to pexec then never waits for pexec blocked writing to
+  /// it. A failed write means the worker is gone: take_results() reports its jobs at its end.
+  void send(const std::string& frames) {
+    std::string_view rest = frames;
+    while (!rest.empty() && !lost_) {
+      ssize_t n = ::write(worker_.to_worker, rest.data(), rest.size());
+      if (n > 0) {
+        rest.remove_prefix(static_cast<std::size_t>(n));
+      } else if (n < 0 && errno == EAGAIN) {
+        pollfd fds[2] = {{worker_.to_worker, POLLOUT, 0}, {worker_.from_worker, POLLIN, 0}};
+        if (::poll(fds, 2, -1) > 0 && fds[1].revents) take_results();
+      } else if (n < 0 && errno != EINTR) {
+        return;
       }
-      messages.clear();
-      if (!results.empty()) done_(results);
-      results.clear();
     }
-    // The worker exited: normally after its last job; if jobs are left, it died with them.
-    std::map<std::uint64_t, JobSpec> lost;
-    bool stopped;
-    {
-      std::lock_guard lock(mutex_);
-      lost_ = true;
-      lost.swap(in_worker_);
-      stopped = stopped_;
-    }
-    for (auto& [seq, spec] : lost) {
-      results.push_back(unstarted_result(spec, stopped ? JobStatus::killed : JobStatus::error, kLostMessage));
-    }
-    if (!results.empty()) done_(results);
   }
 
   UrlFetcher::Done done_;
   detail::SelfWorker worker_;
   const std::string worker_name_;
-  mutable std::mutex mutex_;  // guards the writes to the worker and the state below
   std::map<std::uint64_t, JobSpec> in_worker_;
+  std::string buffer_;  // the worker's results, read but not yet whole
+  std::vector<nlohmann::json> messages_;
   bool lost_ = false;
   bool stopped_ = false;
-  std::thread reader_;
 };
 
 void send_results(std::vector<JobResult>& results) {

@@ -11,8 +11,9 @@
 namespace pexec::cli {
 
 /// Starts a worker process running at most `max_transfers` transfers with the run's `settings`
-/// (sent once, as its first message); `done` is called on a thread of pexec that reads the
-/// worker's results.
+/// (sent once, as its first message). Its results are read when the caller's loop finds
+/// results_fd() readable and calls take_results(); `done` is called there, on the caller's
+/// thread (and from add() or stop() when the worker's pipe is full or the worker is gone).
 std::unique_ptr<UrlFetcherHost> start_url_worker_process(int max_transfers, const RunSettings& settings,
                                                          UrlFetcher::Done done);
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -17,6 +18,7 @@
 
 #include "http_test_server.hpp"
 #include "pexec_process.hpp"
+#include "temp_file.hpp"
 #include "url_fetch.hpp"
 
 namespace {
@@ -338,6 +340,30 @@ TEST_CASE("process mode: a URL worker process that dies fails only the job it he
     CHECK(lines[i]["status"] == "ok");
     CHECK(lines[i]["worker"] != first["worker"]);
   }
+}
+
+TEST_CASE("process mode: jobs and results that fill both pipes at once all arrive") {
+  // -j 1000 and URLs of 1 KB: the first 1000 jobs go to the one URL worker at once, and their
+  // refused connections' results (each as long) come back in batches far past a pipe's 64 KiB;
+  // the jobs sent as those results free slots then fill the pipe to the worker while it is
+  // still writing its batch.
+  std::string refused =
+      "http://127.0.0.1:" + std::to_string(HttpTestServer::closed_port()) + "/" + std::string(1000, 'a') + "?i=";
+  std::string list;
+  for (int i = 1; i <= 3000; ++i) list += refused + std::to_string(i) + "\n";
+  std::string path = temp_file(list);
+  PexecProcess pexec({"--mode", "process", "-j", "1000", "--format", "jsonl", "-a", path});
+  CHECK(pexec.wait(120) == 1);
+  std::remove(path.c_str());
+  CHECK_FALSE(pexec.timed_out);
+  auto lines = parse_json_lines(pexec.out);
+  REQUIRE(lines.size() == 3000);
+  std::set<std::uint64_t> seqs;
+  for (const auto& line : lines) {
+    seqs.insert(line["seq"].get<std::uint64_t>());
+    CHECK(line["status"] == "error");
+  }
+  CHECK(seqs.size() == 3000);
 }
 
 TEST_CASE("http_proxy in the environment is honoured, as curl does") {
