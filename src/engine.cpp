@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstring>
 #include <system_error>
+#include <thread>
 
 #include "pexec/errors.hpp"
 #include "shared_output.hpp"
@@ -83,6 +84,7 @@ Engine::Engine(const Options& options, JobExecutor& executor, Reporter& reporter
   if (show_progress_ && progress_in_place_) SharedOutput::get().use_terminal(stdout_is_stderr_terminal());
   signal_fd_ = ::signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd_ < 0) throw std::system_error(errno, std::generic_category(), "signalfd");
+  loop_thread_ = std::this_thread::get_id();
   completion_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (completion_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
 }
@@ -269,8 +271,10 @@ void Engine::submit(JobSpec spec, JobArgs args, std::set<int> failed_on, std::op
     future.add_done_callback([this, seq](const Future<JobResult>&) {
       std::lock_guard lock(mutex_);
       completed_.push_back(seq);
-      // The loop takes all of completed_ at once: only the first of a batch needs to wake it.
-      if (completed_.size() == 1) {
+      // The loop takes all of completed_ at once: only the first of a batch needs to wake it,
+      // and the loop's own thread (a URL worker's results it read, a job it cancelled) need
+      // not: wait_for_events() looks at completed_ before it waits.
+      if (completed_.size() == 1 && std::this_thread::get_id() != loop_thread_) {
         std::uint64_t one = 1;
         [[maybe_unused]] ssize_t n = ::write(completion_fd_, &one, sizeof one);
       }
@@ -391,6 +395,15 @@ std::optional<Clock::time_point> Engine::next_timer() const {
 }
 
 void Engine::wait_for_events(JobListReader& reader) {
+  bool completed;
+  {
+    std::lock_guard lock(mutex_);
+    completed = !completed_.empty();
+  }
+  if (completed) {  // completed on this thread, so nothing woke the eventfd: no wait
+    take_completions(false);
+    return;
+  }
   // The signalfd, the completion queue's eventfd, the job list when the loop wants more of it,
   // and the fds through which workers report to this loop (URL worker processes).
   bool input = input_wanted_ && level_ == StopLevel::running && reader.fd() >= 0;
@@ -419,7 +432,7 @@ void Engine::wait_for_events(JobListReader& reader) {
       reported = true;
     }
   }
-  if (poll_fds_[1].revents || reported) take_completions();
+  if (poll_fds_[1].revents || reported) take_completions(poll_fds_[1].revents != 0);
   if (input && poll_fds_[2].revents) {
     try {
       reader.fill();
@@ -505,9 +518,11 @@ void Engine::take_signals() {
   }
 }
 
-void Engine::take_completions() {
-  std::uint64_t count;
-  [[maybe_unused]] ssize_t n = ::read(completion_fd_, &count, sizeof count);
+void Engine::take_completions(bool woken) {
+  if (woken) {  // resets the eventfd
+    std::uint64_t count;
+    [[maybe_unused]] ssize_t n = ::read(completion_fd_, &count, sizeof count);
+  }
   std::vector<std::uint64_t> seqs;
   {
     std::lock_guard lock(mutex_);

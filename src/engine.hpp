@@ -35,6 +35,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "host_slots.hpp"
@@ -133,7 +134,8 @@ class Engine {
   void give_up_retries();
   void take_input_error(const InputError& e);
   void take_signals();
-  void take_completions();
+  /// Collects the jobs in completed_; `woken`: the eventfd was written, and is reset.
+  void take_completions(bool woken);
   void collect(std::uint64_t seq);
   void handle(JobResult result);
   /// Hands a final result to the reporters, in input order with -k (`result` empty: job `seq`
@@ -174,7 +176,8 @@ class Engine {
   HostSlots free_slots_;
   std::vector<std::string> host_names_;  // -S: each host's login; empty: no hosts
   int signal_fd_ = -1;
-  int completion_fd_ = -1;        // an eventfd the done-callbacks write
+  int completion_fd_ = -1;        // an eventfd the done-callbacks write, from threads other than the loop's
+  std::thread::id loop_thread_;   // the thread that made the Engine and runs its loop
   std::vector<int> watched_fds_;  // the executor's, for this turn's ppoll
   std::vector<pollfd> poll_fds_;  // this turn's ppoll: signals, completions, input, watched_fds_
 

@@ -168,7 +168,9 @@ void send_results(std::vector<JobResult>& results) {
 /// of one read go to `add` together) and stops (to `stop`).
 class RequestReader {
  public:
-  enum class Read { some, none_yet, end };
+  /// some: messages taken, and there may be more; all: messages taken, and the pipe was left
+  /// empty (a read shorter than asked for), so reading again would only find nothing yet.
+  enum class Read { some, all, none_yet, end };
 
   /// The first message, waited for; nothing if pexec is gone.
   std::optional<RunSettings> read_settings() {
@@ -183,10 +185,12 @@ class RequestReader {
     // Frames read with the settings come first; the fd is read only when none is left.
     while (std::optional<nlohmann::json> message = detail::take_frame(buffer_))
       messages_.push_back(std::move(*message));
+    Read taken = Read::some;
     if (messages_.empty()) {
       ssize_t n = detail::read_frames(detail::kRequestFd, buffer_, messages_);
       if (n < 0 && errno == EAGAIN) return Read::none_yet;
       if (n <= 0) return Read::end;
+      if (static_cast<std::size_t>(n) < detail::kFramesReadSize) taken = Read::all;
     }
     for (const nlohmann::json& message : messages_) {
       const std::string& kind = message.at(0).get_ref<const std::string&>();
@@ -204,7 +208,7 @@ class RequestReader {
     }
     messages_.clear();
     add(jobs_);
-    return Read::some;
+    return taken;
   }
 
  private:
@@ -254,7 +258,7 @@ void serve_url_jobs_if_worker() {
     RequestReader::Read read;
     while ((read = requests.read(add, stop)) == RequestReader::Read::some) {
     }
-    if (read == RequestReader::Read::none_yet) return true;
+    if (read == RequestReader::Read::all || read == RequestReader::Read::none_yet) return true;
     // End of input: after the last job pexec closes its end, and nothing is running any more;
     // if pexec died, nobody wants the transfers still running: stop them.
     fetcher.stop(false);

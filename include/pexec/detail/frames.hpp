@@ -38,11 +38,14 @@ inline std::optional<nlohmann::json> take_frame(std::string& buffer) {
   return message;
 }
 
+/// How much read_frames() reads at most at once: fewer bytes read from a pipe means it is empty.
+inline constexpr std::size_t kFramesReadSize = 65536;
+
 /// Reads once from `fd` (blocking or not, as the fd is; EINTR retried) and moves every frame
 /// now complete into `frames`. Returns read(2)'s result: bytes read, 0 at end of file, or -1
 /// with errno set (EAGAIN: nothing there yet).
 inline ssize_t read_frames(int fd, std::string& buffer, std::vector<nlohmann::json>& frames) {
-  char chunk[65536];
+  char chunk[kFramesReadSize];
   ssize_t n;
   do {
     n = ::read(fd, chunk, sizeof chunk);
