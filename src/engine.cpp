@@ -395,14 +395,12 @@ std::optional<Clock::time_point> Engine::next_timer() const {
 }
 
 void Engine::wait_for_events(JobListReader& reader) {
+  // Jobs completed on this thread (results the loop read, jobs it cancelled) wrote no eventfd:
+  // with them waiting, the ppoll only looks, and does not wait.
   bool completed;
   {
     std::lock_guard lock(mutex_);
     completed = !completed_.empty();
-  }
-  if (completed) {  // completed on this thread, so nothing woke the eventfd: no wait
-    take_completions(false);
-    return;
   }
   // The signalfd, the completion queue's eventfd, the job list when the loop wants more of it,
   // and the fds through which workers report to this loop (URL worker processes).
@@ -420,6 +418,10 @@ void Engine::wait_for_events(JobListReader& reader) {
     timeout.tv_nsec = static_cast<long>(std::chrono::duration_cast<std::chrono::nanoseconds>(left - seconds).count());
     timeout_pointer = &timeout;
   }
+  if (completed) {
+    timeout = {};
+    timeout_pointer = &timeout;
+  }
   if (::ppoll(poll_fds_.data(), poll_fds_.size(), timeout_pointer, nullptr) < 0 && errno != EINTR) {
     throw std::system_error(errno, std::generic_category(), "ppoll");
   }
@@ -432,7 +434,7 @@ void Engine::wait_for_events(JobListReader& reader) {
       reported = true;
     }
   }
-  if (poll_fds_[1].revents || reported) take_completions(poll_fds_[1].revents != 0);
+  if (poll_fds_[1].revents || reported || completed) take_completions(poll_fds_[1].revents != 0);
   if (input && poll_fds_[2].revents) {
     try {
       reader.fill();
