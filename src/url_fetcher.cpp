@@ -143,14 +143,16 @@ UrlFetcher::Handle* UrlFetcher::take_handle() {
 
 void UrlFetcher::start_queued() {
   while (!queued_.empty() && static_cast<int>(running_.size()) < max_transfers_) {
-    if (settings_.url.rate) {  // starts 1/rate apart, however the jobs arrived
-      auto now = std::chrono::steady_clock::now();
-      if (now < next_start_) break;
-      next_start_ = now + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                              std::chrono::duration<double>(1 / *settings_.url.rate));
-    }
-    auto job = std::make_unique<UrlJob>(std::move(queued_.front()), settings_, worker_);
+    // --rate: starts 1/rate apart, however the jobs arrived.
+    if (settings_.url.rate && std::chrono::steady_clock::now() < next_start_) break;
+    auto job = std::make_unique<UrlJob>(std::move(queued_.front()), settings_, worker_);  // stamps its start
     queued_.pop_front();
+    if (settings_.url.rate) {
+      // Counted from after the stamp, so that no two reported starts are closer than 1/rate
+      // (counted from before it, a stamp taken late made the next gap short).
+      next_start_ = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                           std::chrono::duration<double>(1 / *settings_.url.rate));
+    }
     UrlJob* key = job.get();
     Transfer& transfer = running_[key];
     transfer.job = std::move(job);
